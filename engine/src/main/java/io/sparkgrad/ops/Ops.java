@@ -1,0 +1,65 @@
+package io.sparkgrad.ops;
+
+import io.sparkgrad.DType;
+import io.sparkgrad.Shapes;
+import io.sparkgrad.Tensor;
+import io.sparkgrad.backend.Layout;
+
+/** Small helpers shared by the primitives: dtype promotion without recording, masks, checks. */
+final class Ops {
+    private Ops() {
+    }
+
+    /** {@code t} in {@code dtype}, converted outside the graph (the engine casts gradients back). */
+    static Tensor cast(Tensor t, DType dtype) {
+        if (t.dtype() == dtype) {
+            return t;
+        }
+        Tensor out = Tensor.empty(dtype, t.shape());
+        Layout.copyInto(t, out);
+        return out;
+    }
+
+    /** The dtype two float operands compute in (PyTorch's promotion); int64 operands are rejected. */
+    static DType common(String op, Tensor a, Tensor b) {
+        requireFloat(op, a);
+        requireFloat(op, b);
+        if (a.dim() == 0 && b.dim() != 0) {
+            return b.dtype();
+        }
+        if (b.dim() == 0 && a.dim() != 0) {
+            return a.dtype();
+        }
+        return DType.promote(a.dtype(), b.dtype());
+    }
+
+    static void requireFloat(String op, Tensor t) {
+        if (!t.dtype().isFloatingPoint()) {
+            throw new IllegalArgumentException(op + ": expected a float32 or float64 tensor, got " + t.dtype()
+                    + " of shape " + Shapes.str(t.shape()));
+        }
+    }
+
+    /** A constant 0/1 tensor: {@code x cmp value} elementwise (no gradient flows through a mask). */
+    static Tensor mask(io.sparkgrad.backend.BinaryKernel cmp, Tensor x, double value) {
+        return io.sparkgrad.backend.Elementwise.binary(cmp, x.detach(), Tensor.scalar(value, x.dtype()), "mask");
+    }
+
+    static int[] withoutDim(int[] shape, int dim) {
+        int[] s = new int[shape.length - 1];
+        for (int i = 0, k = 0; i < shape.length; i++) {
+            if (i != dim) {
+                s[k++] = shape[i];
+            }
+        }
+        return s;
+    }
+
+    static int[] withKeptDims(int[] shape, int[] reducedDims) {
+        int[] s = shape.clone();
+        for (int d : reducedDims) {
+            s[d] = 1;
+        }
+        return s;
+    }
+}
