@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Runs every test of every module: the README's test command and what CI runs.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+ensure_toolchain
+cd "$SPARKGRAD_HOME"
+mvn -B -Dorg.slf4j.simpleLogger.log.org.apache.maven.cli.transfer.Slf4jMavenTransferListener=warn verify "$@"
