@@ -64,7 +64,7 @@ import java.util.List;
  * In-place methods end in {@code _}. A tensor is not safe for concurrent writes; independent graphs
  * on different threads are fine.
  */
-public final class Tensor {
+public class Tensor {
     private final Storage storage;
     private final int[] shape;
     private final int[] strides;
@@ -77,6 +77,15 @@ public final class Tensor {
     private Node gradFn;
     private AccumulateGrad accumulator;
     private boolean retainsGrad;
+
+    /**
+     * For subclasses such as {@code nn.Parameter}: a leaf sharing {@code data}'s storage and layout,
+     * requiring grad.
+     */
+    protected Tensor(Tensor data) {
+        this(data.storage, data.shape, data.strides, data.offset, null);
+        requiresGrad_(true);
+    }
 
     private Tensor(Storage storage, int[] shape, int[] strides, int offset, Tensor viewBase) {
         this.storage = storage;
@@ -936,6 +945,17 @@ public final class Tensor {
     @Override
     public String toString() {
         return TensorFormatter.format(this);
+    }
+
+    /** Identity, as PyTorch tensors: two tensors are equal only if they are the same object. */
+    @Override
+    public final boolean equals(Object o) {
+        return this == o;
+    }
+
+    @Override
+    public final int hashCode() {
+        return System.identityHashCode(this);
     }
 
     /** Values and shape equal (not identity). Use for tests; floats compared exactly. */
