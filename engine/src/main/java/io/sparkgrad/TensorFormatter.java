@@ -27,7 +27,8 @@ final class TensorFormatter {
         int indent = PREFIX.length();
         List<String> suffixes = new ArrayList<>();
         String body;
-        if (t.numel() == 0 && t.dim() > 0) {
+        boolean empty = t.numel() == 0 && t.dim() > 0;
+        if (empty) {
             body = "[]";
             if (t.dim() != 1) {
                 suffixes.add("size=(" + joinSizes(t.shape()) + ")");
@@ -38,7 +39,8 @@ final class TensorFormatter {
             Formatter f = new Formatter(data.dtype(), summarized(data, summarize));
             body = tensorStr(data, indent, summarize, f);
         }
-        if (t.dtype() == DType.FLOAT64) {
+        // An empty tensor shows every non-default dtype: there are no elements to tell int64 apart.
+        if (t.dtype() == DType.FLOAT64 || (empty && t.dtype() != DType.FLOAT32)) {
             suffixes.add("dtype=" + t.dtype().torchName());
         }
         if (t.gradFn() != null) {

@@ -7,10 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
@@ -28,10 +26,6 @@ class GoldenPrintingTest {
      * case is still run: while it fails it is reported as skipped (aborted) with this reason, and
      * once the engine is fixed it passes and its entry should be removed.
      */
-    static final Map<String, String> KNOWN_ENGINE_BUGS = Map.of(
-            "i64/empty", "TensorFormatter prints an empty int64 tensor as tensor([]); PyTorch always names the"
-                    + " dtype of an empty tensor that is not float32: tensor([], dtype=torch.int64)");
-
     @TestFactory
     Stream<DynamicTest> goldenPrinting() {
         JsonNode doc = GoldenOpsTest.read("/golden/printing.json");
@@ -41,9 +35,6 @@ class GoldenPrintingTest {
             tests.add(DynamicTest.dynamicTest(id, () -> {
                 String expected = c.get("expected").asText();
                 String got = build(c).toString();
-                if (KNOWN_ENGINE_BUGS.containsKey(id) && !expected.equals(got)) {
-                    Assumptions.abort("known engine bug: " + KNOWN_ENGINE_BUGS.get(id) + "; got " + got);
-                }
                 assertEquals(expected, got, id);
             }));
         }
