@@ -1,0 +1,138 @@
+package io.sparkgrad.bench;
+
+import io.sparkgrad.DType;
+import io.sparkgrad.Generator;
+import io.sparkgrad.Tensor;
+import io.sparkgrad.autograd.GradMode;
+import io.sparkgrad.functional.F;
+
+import java.util.List;
+
+/**
+ * The workloads that are measured, shared by the JMH benchmarks and by the side-by-side harness
+ * ({@link Compare}) so both time exactly the same code. {@code scripts/bench_pytorch.py} mirrors
+ * each one in PyTorch, line for line.
+ */
+public final class Workloads {
+    private Workloads() {
+    }
+
+    /** One measurable operation; {@link #check()} verifies the output so a fast wrong answer cannot win. */
+    public interface Workload {
+        void run();
+
+        default void check() {
+        }
+    }
+
+    /** C = A·B for random n×n float32 matrices. */
+    public static Workload sgemm(int n) {
+        Generator g = new Generator(1);
+        Tensor a = Tensor.randn(DType.FLOAT32, g, n, n);
+        Tensor b = Tensor.randn(DType.FLOAT32, g, n, n);
+        return new Workload() {
+            Tensor c;
+
+            @Override
+            public void run() {
+                c = a.matmul(b);
+            }
+
+            @Override
+            public void check() {
+                // One entry against a double-precision dot product.
+                double ref = 0;
+                for (int k = 0; k < n; k++) {
+                    ref += a.get(n - 1, k) * b.get(k, 0);
+                }
+                double got = c.get(n - 1, 0);
+                if (Math.abs(ref - got) > 1e-3 * Math.sqrt(n) * 4) {
+                    throw new AssertionError("sgemm n=" + n + ": got " + got + ", expected " + ref);
+                }
+            }
+        };
+    }
+
+    /** An elementwise op or reduction over {@code size} float32 values. */
+    public static Workload elementwise(String op, int size) {
+        Generator g = new Generator(2);
+        Tensor x = Tensor.randn(DType.FLOAT32, g, size);
+        Tensor y = Tensor.randn(DType.FLOAT32, g, size);
+        Runnable r;
+        switch (op) {
+            case "add": r = () -> x.add(y); break;
+            case "mul": r = () -> x.mul(y); break;
+            case "exp": r = () -> x.exp(); break;
+            case "tanh": r = () -> x.tanh(); break;
+            case "sigmoid": r = () -> x.sigmoid(); break;
+            case "relu": r = () -> x.relu(); break;
+            case "sum": r = () -> x.sum(); break;
+            case "max": r = () -> x.max(); break;
+            default: throw new IllegalArgumentException("unknown elementwise op " + op);
+        }
+        return r::run;
+    }
+
+    /** The tutorial's graph: forward, BCE-with-logits loss, backward, zero the grads. */
+    public static Workload tutorialGraph() {
+        Tensor.manualSeed(0);
+        Tensor x = Tensor.ones(5);
+        Tensor y = Tensor.zeros(3);
+        Tensor w = Tensor.randn(5, 3).requiresGrad_();
+        Tensor b = Tensor.randn(3).requiresGrad_();
+        return () -> {
+            Tensor loss = F.binaryCrossEntropyWithLogits(x.matmul(w).add(b), y);
+            loss.backward();
+            w.grad().zero_();
+            b.grad().zero_();
+        };
+    }
+
+    /** One training step of an MLP 784-256-128-10 with ReLU: zero grads, forward, cross-entropy, backward, SGD. */
+    public static Workload mlpStep(int batch) {
+        Generator g = new Generator(3);
+        int[] sizes = {784, 256, 128, 10};
+        Tensor[] params = new Tensor[6];
+        for (int l = 0; l < 3; l++) {
+            double bound = 1 / Math.sqrt(sizes[l]);
+            params[2 * l] = Tensor.uniform(-bound, bound, DType.FLOAT32, g, sizes[l], sizes[l + 1]).requiresGrad_();
+            params[2 * l + 1] = Tensor.uniform(-bound, bound, DType.FLOAT32, g, sizes[l + 1]).requiresGrad_();
+        }
+        Tensor x = Tensor.randn(DType.FLOAT32, g, batch, 784);
+        long[] labels = new long[batch];
+        for (int i = 0; i < batch; i++) {
+            labels[i] = g.nextInt(10);
+        }
+        Tensor target = Tensor.of(labels, batch);
+        List<Tensor> ps = List.of(params);
+        return new Workload() {
+            double lastLoss = Double.NaN;
+
+            @Override
+            public void run() {
+                for (Tensor p : ps) {
+                    if (p.grad() != null) {
+                        p.grad().zero_();
+                    }
+                }
+                Tensor h = x.matmul(params[0]).add(params[1]).relu();
+                h = h.matmul(params[2]).add(params[3]).relu();
+                Tensor loss = F.crossEntropy(h.matmul(params[4]).add(params[5]), target);
+                loss.backward();
+                try (var guard = GradMode.noGrad()) {
+                    for (Tensor p : ps) {
+                        p.add_(p.grad(), -0.01);
+                    }
+                }
+                lastLoss = loss.item();
+            }
+
+            @Override
+            public void check() {
+                if (!(lastLoss > 0 && lastLoss < 10)) {
+                    throw new AssertionError("mlp step: implausible loss " + lastLoss);
+                }
+            }
+        };
+    }
+}
