@@ -1,0 +1,145 @@
+package io.sparkgrad.optim;
+
+import io.sparkgrad.Tensor;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Stochastic gradient descent with optional momentum, dampening, Nesterov momentum, weight decay
+ * and maximization: {@code torch.optim.SGD} of PyTorch 1.13, elementwise, with
+ * {@code g} the gradient, {@code p} the parameter and {@code b} the momentum buffer:
+ *
+ * <pre>
+ * g = maximize ? -grad : grad
+ * if weight_decay != 0:  g = g + weight_decay * p
+ * if momentum != 0:
+ *     b = (first step) ? g : momentum * b + (1 - dampening) * g
+ *     g = nesterov ? g + momentum * b : b
+ * p = p - lr * g
+ * </pre>
+ *
+ * Note PyTorch's form of momentum: the learning rate multiplies the buffer, not the gradient
+ * going into it. The buffer is state {@code "momentum_buffer"}, kept only when momentum is used.
+ */
+public final class SGD extends Optimizer {
+    private static final Map<String, Object> DEFAULTS = classDefaults();
+
+    /** {@code new SGD(params, lr)}: plain SGD. */
+    public SGD(List<? extends Tensor> params, double lr) {
+        this(params, new Options().lr(lr));
+    }
+
+    public SGD(List<? extends Tensor> params, Options options) {
+        this(options, oneGroup(params));
+    }
+
+    /** Several parameter groups; options a group does not set come from {@code options}. */
+    public SGD(Options options, List<ParamGroup> groups) {
+        super("SGD", DEFAULTS, options.values, groups);
+    }
+
+    private static Map<String, Object> classDefaults() {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("lr", Double.NaN); // required, as in PyTorch: a group or the options must set it
+        d.put("momentum", 0.0);
+        d.put("dampening", 0.0);
+        d.put("weight_decay", 0.0);
+        d.put("nesterov", false);
+        d.put("maximize", false);
+        return d;
+    }
+
+    @Override
+    protected void validate(ParamGroup g) {
+        if (Double.isNaN(g.lr())) {
+            throw new IllegalArgumentException("SGD needs a learning rate: set Options.lr(...) or the group's \"lr\"");
+        }
+        requireAtLeast(g, "lr", 0);
+        requireAtLeast(g, "momentum", 0);
+        requireAtLeast(g, "weight_decay", 0);
+        if (g.getBoolean("nesterov") && (g.getDouble("momentum") <= 0 || g.getDouble("dampening") != 0)) {
+            throw new IllegalArgumentException("Nesterov momentum requires a momentum and zero dampening");
+        }
+    }
+
+    @Override
+    protected Set<String> stateBufferNames() {
+        return Set.of("momentum_buffer");
+    }
+
+    @Override
+    protected void update(Tensor param, Tensor grad, ParamState state, ParamGroup group) {
+        double lr = group.lr();
+        double momentum = group.getDouble("momentum");
+        double dampening = group.getDouble("dampening");
+        double weightDecay = group.getDouble("weight_decay");
+        boolean nesterov = group.getBoolean("nesterov");
+        boolean maximize = group.getBoolean("maximize");
+
+        Elements p = Elements.of(param, "parameter");
+        Elements d = Elements.of(grad, "gradient");
+        Elements b = null;
+        boolean first = false;
+        if (momentum != 0) {
+            first = state.buffer("momentum_buffer") == null;
+            b = Elements.of(state.zerosBuffer("momentum_buffer", param), "momentum buffer");
+        }
+        double keep = 1 - dampening;
+        int n = p.size();
+        for (int i = 0; i < n; i++) {
+            double gi = maximize ? -d.get(i) : d.get(i);
+            if (weightDecay != 0) {
+                gi = gi + weightDecay * p.get(i);
+            }
+            if (b != null) {
+                // The first step copies the gradient into the buffer (PyTorch's torch.clone(d_p)).
+                b.set(i, first ? gi : b.get(i) * momentum + keep * gi);
+                double bi = b.get(i); // as stored: float32 state rounds, as in PyTorch
+                gi = nesterov ? gi + momentum * bi : bi;
+            }
+            p.set(i, p.get(i) + -lr * gi);
+        }
+        p.commit();
+        if (b != null) {
+            b.commit();
+        }
+    }
+
+    /** SGD's hyperparameters; those not set keep PyTorch's defaults (the learning rate has none). */
+    public static final class Options {
+        final Map<String, Object> values = new LinkedHashMap<>();
+
+        public Options lr(double lr) {
+            values.put("lr", lr);
+            return this;
+        }
+
+        public Options momentum(double momentum) {
+            values.put("momentum", momentum);
+            return this;
+        }
+
+        public Options dampening(double dampening) {
+            values.put("dampening", dampening);
+            return this;
+        }
+
+        public Options weightDecay(double weightDecay) {
+            values.put("weight_decay", weightDecay);
+            return this;
+        }
+
+        public Options nesterov(boolean nesterov) {
+            values.put("nesterov", nesterov);
+            return this;
+        }
+
+        public Options maximize(boolean maximize) {
+            values.put("maximize", maximize);
+            return this;
+        }
+    }
+}
