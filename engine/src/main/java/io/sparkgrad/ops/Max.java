@@ -36,7 +36,7 @@ public final class Max extends Node {
     }
 
     public static Tensor amax(Tensor x, int[] dims, boolean keepDim) {
-        return evenly(x, Shapes.wrapDims(dims, x.dim()), keepDim, "AmaxBackward0");
+        return evenly(x, Ops.reductionDims(dims, x.dim()), keepDim, "AmaxBackward0");
     }
 
     private static Tensor evenly(Tensor x, int[] dims, boolean keepDim, String name) {
@@ -61,6 +61,10 @@ public final class Max extends Node {
     public static Tensor alongDim(Tensor x, int dim, boolean keepDim) {
         Ops.requireFloat("max", x);
         int d = Shapes.wrapDim(dim, x.dim());
+        if (x.dim() == 0) {
+            // A 0-d tensor is its own maximum along dim 0 (or -1), and stays 0-d either way.
+            return alongDim(x.reshape(1), 0, false);
+        }
         int[] kept = Ops.withKeptDims(x.shape(), new int[] {d});
         Tensor idx = Reduce.argmax(x, d).reshape(kept);
         Tensor out = Indexing.gather(x, d, idx);
@@ -80,6 +84,9 @@ public final class Max extends Node {
 
     public static Tensor argmax(Tensor x, int dim, boolean keepDim) {
         int d = Shapes.wrapDim(dim, x.dim());
+        if (x.dim() == 0) {
+            return argmax(x.reshape(1), 0, false);
+        }
         Tensor idx = Reduce.argmax(x, d);
         return keepDim ? idx.reshape(Ops.withKeptDims(x.shape(), new int[] {d})) : idx;
     }

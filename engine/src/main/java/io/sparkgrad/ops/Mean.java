@@ -22,7 +22,7 @@ public final class Mean extends Node {
     public static Tensor apply(Tensor x, int[] dims, boolean keepDim) {
         Ops.requireFloat("mean", x);
         boolean all = dims.length == 0;
-        int[] d = Shapes.wrapDims(dims, x.dim());
+        int[] d = Ops.reductionDims(dims, x.dim());
         int[] kept = Ops.withKeptDims(x.shape(), d);
         int count = Math.max(1, x.numel()) / Math.max(1, Shapes.numel(kept));
         if (x.numel() == 0) {

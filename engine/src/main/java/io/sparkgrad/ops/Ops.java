@@ -55,6 +55,16 @@ final class Ops {
         return s;
     }
 
+    /**
+     * The dimensions a reduction runs over, wrapped and sorted (all of them when empty). A 0-d
+     * tensor accepts dim 0 or -1, as in PyTorch, but has no dimension to reduce, so none is
+     * returned (softmax's backward sums a 0-d gradient over dim 0).
+     */
+    static int[] reductionDims(int[] dims, int rank) {
+        int[] wrapped = Shapes.wrapDims(dims, rank);
+        return rank == 0 ? new int[0] : wrapped;
+    }
+
     static int[] withKeptDims(int[] shape, int[] reducedDims) {
         int[] s = shape.clone();
         for (int d : reducedDims) {

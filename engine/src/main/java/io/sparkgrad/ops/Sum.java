@@ -1,6 +1,5 @@
 package io.sparkgrad.ops;
 
-import io.sparkgrad.Shapes;
 import io.sparkgrad.Tensor;
 import io.sparkgrad.autograd.Graph;
 import io.sparkgrad.autograd.Node;
@@ -21,7 +20,7 @@ public final class Sum extends Node {
     public static Tensor apply(Tensor x, int[] dims, boolean keepDim) {
         Ops.requireFloat("sum", x);
         boolean all = dims.length == 0;
-        int[] d = Shapes.wrapDims(dims, x.dim());
+        int[] d = Ops.reductionDims(dims, x.dim());
         int[] kept = Ops.withKeptDims(x.shape(), d);
         Tensor out = Reduce.sum(x, d);
         if (keepDim) {
