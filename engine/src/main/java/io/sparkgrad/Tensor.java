@@ -883,10 +883,7 @@ public class Tensor {
     }
 
     public Tensor fill_(double value) {
-        InPlace.checkWritable(this, "fill_");
-        Layout.fill(this, value);
-        storage.bumpVersion();
-        return this;
+        return InPlace.fill_(this, value);
     }
 
     /** Copies {@code src} (broadcast, converted) into this tensor's elements. */

@@ -7,7 +7,6 @@ import io.sparkgrad.autograd.Node;
 import io.sparkgrad.autograd.SavedTensor;
 import io.sparkgrad.functional.F;
 import io.sparkgrad.functional.Reduction;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -462,10 +461,6 @@ class OpGradientTest {
     }
 
     /** Overwriting every element cuts the tensor off from its old history: the gradient must not flow back. */
-    @Disabled("engine bug in Tensor.fill_ (and zero_, which calls it): inside the graph it writes the values but "
-            + "keeps the tensor's old gradFn, so backward sends gradient into the history of the overwritten values "
-            + "(analytic g + 3g vs numeric g for x.mul(3).zero_().add(x)); PyTorch records FillBackward0, whose "
-            + "gradient is zero. Tensor.java is not ours to change here: see the report.")
     @TestFactory
     List<DynamicTest> fillInPlace() {
         Tensor x = make(NORMAL, Form.CONTIGUOUS, 3, 2);

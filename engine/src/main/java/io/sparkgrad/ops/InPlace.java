@@ -59,6 +59,17 @@ public final class InPlace {
         return self;
     }
 
+    /** {@code self = value} everywhere; inside the graph the old history receives no gradient. */
+    public static Tensor fill_(Tensor self, double value) {
+        checkWritable(self, "fill_");
+        if (Graph.needsGrad(self)) {
+            return rebase(self, "fill_", Fill.apply(self, value));
+        }
+        Layout.fill(self, value);
+        self.storage().bumpVersion();
+        return self;
+    }
+
     /** {@code self = src} broadcast and converted; gradients flow to {@code src} when recorded. */
     public static Tensor copy_(Tensor self, Tensor src) {
         checkWritable(self, "copy_");
