@@ -1,0 +1,261 @@
+package io.sparkgrad.backend;
+
+import io.sparkgrad.DType;
+import io.sparkgrad.Shapes;
+import io.sparkgrad.Tensor;
+
+/**
+ * im2col and its adjoint col2im: the data movement that turns a 2-D convolution (and average
+ * pooling) into one large matrix product.
+ *
+ * <p>im2col copies every {@code kernelH × kernelW} window of a {@code [N, C, H, W]} input into one
+ * row of {@code C·kernelH·kernelW} values (zeros where the window hangs over the padding). The
+ * result is PyTorch's {@code unfold} layout {@code [N, C·kh·kw, L]} ({@code L} windows), but it
+ * is <em>stored</em> window-major, with strides {@code [L·P, 1, P]} ({@code P = C·kh·kw}): then
+ * {@code transpose(1, 2).reshape(N·L, P)} is a free view, and the convolution is a single GEMM
+ * {@code [N·L, P] · [P, out]} instead of N small ones.
+ *
+ * <p>col2im sums every window value back into the image position it came from (overlapping
+ * windows add up), reading its input through arbitrary strides.
+ */
+public final class ConvKernels {
+    private ConvKernels() {
+    }
+
+    /**
+     * A sliding window over {@code [batch, channels, height, width]}: kernel, stride and (zero)
+     * padding per spatial dimension, and the output size they give.
+     */
+    public record Window(int batch, int channels, int height, int width,
+                         int kernelH, int kernelW, int strideH, int strideW, int padH, int padW) {
+
+        /** Validates the geometry with PyTorch's messages. */
+        public Window {
+            if (kernelH < 1 || kernelW < 1 || strideH < 1 || strideW < 1 || padH < 0 || padW < 0) {
+                throw new IllegalArgumentException("invalid window: kernel (" + kernelH + ", " + kernelW + "), stride ("
+                        + strideH + ", " + strideW + ") and padding (" + padH + ", " + padW
+                        + "): kernel and stride must be at least 1, padding at least 0");
+            }
+            // Fields are assigned after this body, so the output size is computed from the parameters.
+            int oh = outSize(height, kernelH, strideH, padH);
+            int ow = outSize(width, kernelW, strideW, padW);
+            if (oh < 1 || ow < 1) {
+                throw new IllegalArgumentException("Given input size: (" + channels + "x" + height + "x" + width
+                        + "). Calculated output size: (" + channels + "x" + oh + "x" + ow
+                        + "). Output size is too small (kernel (" + kernelH + ", " + kernelW + "), stride (" + strideH
+                        + ", " + strideW + "), padding (" + padH + ", " + padW + "))");
+            }
+        }
+
+        /** The window over a 4-D tensor of {@code shape}. */
+        public static Window of(int[] shape, int kernelH, int kernelW, int strideH, int strideW, int padH, int padW) {
+            if (shape.length != 4) {
+                throw new IllegalArgumentException("expected a 4-D input [N, C, H, W], got shape " + Shapes.str(shape));
+            }
+            return new Window(shape[0], shape[1], shape[2], shape[3], kernelH, kernelW, strideH, strideW, padH, padW);
+        }
+
+        public int outH() {
+            return outSize(height, kernelH, strideH, padH);
+        }
+
+        public int outW() {
+            return outSize(width, kernelW, strideW, padW);
+        }
+
+        /** Positions of a window of {@code kernel} sliding by {@code stride} over {@code size + 2·pad} (floor). */
+        private static int outSize(int size, int kernel, int stride, int pad) {
+            return Math.floorDiv(size + 2 * pad - kernel, stride) + 1;
+        }
+
+        /** Number of window positions per image, {@code L = outH · outW}. */
+        public int blocks() {
+            return outH() * outW();
+        }
+
+        /** Values in one window, {@code P = channels · kernelH · kernelW}. */
+        public int patch() {
+            return channels * kernelH * kernelW;
+        }
+
+        public int[] imageShape() {
+            return new int[] {batch, channels, height, width};
+        }
+
+        public int[] columnShape() {
+            return new int[] {batch, patch(), blocks()};
+        }
+    }
+
+    /** {@code unfold}: {@code [N, C, H, W]} (any strides) to {@code [N, P, L]} stored window-major. */
+    public static Tensor im2col(Tensor x, Window g) {
+        Elementwise.requireFloat(x, "im2col");
+        int n = g.batch();
+        int p = g.patch();
+        int l = g.blocks();
+        Tensor rows = Tensor.empty(x.dtype(), n, l, p);
+        int[] xs = x.stride();
+        int xo = x.storageOffset();
+        if (x.dtype() == DType.FLOAT32) {
+            float[] src = x.storage().floats();
+            float[] dst = rows.storage().floats();
+            forBatch(n, (long) l * p, (b0, b1) -> im2col(src, xo, xs, dst, g, b0, b1));
+        } else {
+            double[] src = x.storage().doubles();
+            double[] dst = rows.storage().doubles();
+            forBatch(n, (long) l * p, (b0, b1) -> im2col(src, xo, xs, dst, g, b0, b1));
+        }
+        return Tensor.view(rows.storage(), g.columnShape(), new int[] {l * p, 1, p}, 0);
+    }
+
+    /** {@code fold}: {@code [N, P, L]} (any strides) summed back into a new contiguous {@code [N, C, H, W]}. */
+    public static Tensor col2im(Tensor cols, Window g) {
+        Elementwise.requireFloat(cols, "col2im");
+        Tensor out = Tensor.empty(cols.dtype(), g.imageShape());
+        int[] cs = cols.stride();
+        int co = cols.storageOffset();
+        if (cols.dtype() == DType.FLOAT32) {
+            float[] src = cols.storage().floats();
+            float[] dst = out.storage().floats();
+            forBatch(g.batch(), (long) g.blocks() * g.patch(), (b0, b1) -> col2im(src, co, cs, dst, g, b0, b1));
+        } else {
+            double[] src = cols.storage().doubles();
+            double[] dst = out.storage().doubles();
+            forBatch(g.batch(), (long) g.blocks() * g.patch(), (b0, b1) -> col2im(src, co, cs, dst, g, b0, b1));
+        }
+        return out;
+    }
+
+    /** Below about this many element moves a loop is not worth handing to other threads. */
+    private static final int MIN_PARALLEL_WORK = 1 << 15;
+
+    /**
+     * Runs {@code body} over images {@code [0, n)} on the intra-op pool. Images are independent
+     * (each writes only its own rows or pixels), so any split of the batch is safe.
+     */
+    static void forBatch(int n, long workPerImage, Parallel.Body body) {
+        int grain = (int) Math.max(1, MIN_PARALLEL_WORK / Math.max(1, workPerImage));
+        Parallel.forRange(n, grain, body);
+    }
+
+    // The float32 and float64 loops are the same code over different arrays (one JIT-compiled loop each).
+    // The destination is freshly zeroed, so positions in the padding are simply skipped.
+
+    private static void im2col(float[] x, int xo, int[] xs, float[] out, Window g, int b0, int b1) {
+        int p = g.patch();
+        int ow = g.outW();
+        for (int b = b0; b < b1; b++) {
+            int k = b * g.blocks() * p;
+            for (int oy = 0; oy < g.outH(); oy++) {
+                for (int ox = 0; ox < ow; ox++) {
+                    for (int c = 0; c < g.channels(); c++) {
+                        int plane = xo + b * xs[0] + c * xs[1];
+                        for (int ky = 0; ky < g.kernelH(); ky++) {
+                            int iy = oy * g.strideH() - g.padH() + ky;
+                            if (iy < 0 || iy >= g.height()) {
+                                k += g.kernelW();
+                                continue;
+                            }
+                            int line = plane + iy * xs[2];
+                            int ix = ox * g.strideW() - g.padW();
+                            for (int kx = 0; kx < g.kernelW(); kx++, k++, ix++) {
+                                if (ix >= 0 && ix < g.width()) {
+                                    out[k] = x[line + ix * xs[3]];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void im2col(double[] x, int xo, int[] xs, double[] out, Window g, int b0, int b1) {
+        int p = g.patch();
+        int ow = g.outW();
+        for (int b = b0; b < b1; b++) {
+            int k = b * g.blocks() * p;
+            for (int oy = 0; oy < g.outH(); oy++) {
+                for (int ox = 0; ox < ow; ox++) {
+                    for (int c = 0; c < g.channels(); c++) {
+                        int plane = xo + b * xs[0] + c * xs[1];
+                        for (int ky = 0; ky < g.kernelH(); ky++) {
+                            int iy = oy * g.strideH() - g.padH() + ky;
+                            if (iy < 0 || iy >= g.height()) {
+                                k += g.kernelW();
+                                continue;
+                            }
+                            int line = plane + iy * xs[2];
+                            int ix = ox * g.strideW() - g.padW();
+                            for (int kx = 0; kx < g.kernelW(); kx++, k++, ix++) {
+                                if (ix >= 0 && ix < g.width()) {
+                                    out[k] = x[line + ix * xs[3]];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void col2im(float[] cols, int co, int[] cs, float[] out, Window g, int b0, int b1) {
+        int hw = g.height() * g.width();
+        int ow = g.outW();
+        for (int b = b0; b < b1; b++) {
+            for (int oy = 0; oy < g.outH(); oy++) {
+                for (int ox = 0; ox < ow; ox++) {
+                    int block = co + b * cs[0] + (oy * ow + ox) * cs[2];
+                    int row = 0;
+                    for (int c = 0; c < g.channels(); c++) {
+                        int plane = (b * g.channels() + c) * hw;
+                        for (int ky = 0; ky < g.kernelH(); ky++) {
+                            int iy = oy * g.strideH() - g.padH() + ky;
+                            if (iy < 0 || iy >= g.height()) {
+                                row += g.kernelW();
+                                continue;
+                            }
+                            int line = plane + iy * g.width();
+                            int ix = ox * g.strideW() - g.padW();
+                            for (int kx = 0; kx < g.kernelW(); kx++, row++, ix++) {
+                                if (ix >= 0 && ix < g.width()) {
+                                    out[line + ix] += cols[block + row * cs[1]];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void col2im(double[] cols, int co, int[] cs, double[] out, Window g, int b0, int b1) {
+        int hw = g.height() * g.width();
+        int ow = g.outW();
+        for (int b = b0; b < b1; b++) {
+            for (int oy = 0; oy < g.outH(); oy++) {
+                for (int ox = 0; ox < ow; ox++) {
+                    int block = co + b * cs[0] + (oy * ow + ox) * cs[2];
+                    int row = 0;
+                    for (int c = 0; c < g.channels(); c++) {
+                        int plane = (b * g.channels() + c) * hw;
+                        for (int ky = 0; ky < g.kernelH(); ky++) {
+                            int iy = oy * g.strideH() - g.padH() + ky;
+                            if (iy < 0 || iy >= g.height()) {
+                                row += g.kernelW();
+                                continue;
+                            }
+                            int line = plane + iy * g.width();
+                            int ix = ox * g.strideW() - g.padW();
+                            for (int kx = 0; kx < g.kernelW(); kx++, row++, ix++) {
+                                if (ix >= 0 && ix < g.width()) {
+                                    out[line + ix] += cols[block + row * cs[1]];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
