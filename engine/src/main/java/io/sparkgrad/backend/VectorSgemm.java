@@ -1,0 +1,739 @@
+package io.sparkgrad.backend;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Float32 matrix product {@code C = alpha·op(A)·op(B) + beta·C} on row-major arrays, written with
+ * the JDK Vector API: the engine's matrix kernel when no native BLAS is installed.
+ *
+ * <h2>Layout</h2>
+ * Row-major with offsets and leading dimensions, like BLAS but by rows: {@code op(A)} is
+ * {@code m×k}, element {@code (i,p)} at {@code a[aOff + i*lda + p]}, or at {@code a[aOff + p*lda + i]}
+ * when {@code transA} (A is stored {@code k×m}). Likewise {@code op(B)} is {@code k×n} and
+ * {@code C[i,j]} is {@code c[cOff + i*ldc + j]}. With {@code beta == 0} C is only written (NaNs
+ * there do not propagate), as in BLAS.
+ *
+ * <h2>Blocking (Goto/BLIS)</h2>
+ * <pre>
+ * for jc in n step NC            B panel kc×nc, packed once per (jc, pc)     -> L3 (shared, 32 MiB here)
+ *   for pc in k step KC          rank-kc update of the C block
+ *     pack B[pc:+kc, jc:+nc] into micro-panels of NR columns (k-major, zero-padded)
+ *     for ic in m step MC        A block mc×kc, packed once per (ic, pc, jc) -> L2 (1 MiB per core)
+ *       pack A[ic:+mc, pc:+kc] into micro-panels of MR rows (k-major, zero-padded, times alpha)
+ *       for jr in nc step NR     one B micro-panel kc×NR, reused by every ir -> L1 (32 KiB)
+ *         for ir in mc step MR   micro-kernel: MR×NR tile of C held in registers over kc steps
+ * </pre>
+ * The micro-kernel keeps MR×2 vector accumulators: each step loads two vectors of a B row,
+ * broadcasts MR values of an A column and issues 2·MR fused multiply-adds. On AVX-512 (32 vector
+ * registers) MR = 12: 24 accumulators + 2 B vectors + 1 broadcast = 27 registers, 12 broadcasts and
+ * 2 loads per 24 FMAs, enough independent chains to hide the FMA latency (4 cycles × 2 pipes). With
+ * 16 registers (AVX2) MR = 6 (12 accumulators). NR = 2 vectors: 32 floats with 512-bit vectors.
+ * <p>
+ * Sizes ({@link #KC}, {@link #MC}, {@link #NC}; provisional, being measured on AMD EPYC Zen 4
+ * with {@code VectorSgemmBench}): KC = 256, MC = 144 (12·12, an A block of 144 KiB in L2),
+ * NC = 2048 (a packed B panel of 2 MiB in L3). k and m are split into equal blocks (k = 300 runs as
+ * 2×150, not 256 + 44).
+ *
+ * <h2>Species</h2>
+ * {@code FloatVector.SPECIES_PREFERRED} (512 bits on this AVX-512 machine, 256 on AVX2), unless
+ * {@code -Dsparkgrad.sgemm.bits=256|512} says otherwise. On Zen 4, which executes a 512-bit
+ * instruction as two 256-bit halves, 512 and 256 bits measured within noise of each other; the
+ * preferred species was kept because HotSpot 17 loses the Vector API fast path (boxing, ~100×
+ * slower) when one JVM runs the same {@code FloatVector} operations with two species: the type
+ * profile inside the shared library methods turns polymorphic. Every kernel of the engine should
+ * therefore use {@link #SPECIES}.
+ *
+ * <h2>Threads and buffers</h2>
+ * Packed buffers are per thread (a {@link ThreadLocal}, grown on demand, never shrunk), so a call
+ * allocates nothing in steady state. The parallel form splits C into {@code parts} column blocks
+ * (or row blocks when m is larger than n) that each thread computes independently with its own
+ * packing; every element sees the same order of operations, so the result does not depend on the
+ * thread count.
+ */
+public final class VectorSgemm {
+    /** The species every kernel uses; see the class comment for why there must be just one. */
+    public static final VectorSpecies<Float> SPECIES = chooseSpecies();
+    private static final int L = SPECIES.length();
+
+    /** Rows of the micro-tile: 12 with 32 vector registers (AVX-512), 6 otherwise. */
+    static final int MR = L >= 16 || Boolean.getBoolean("sparkgrad.sgemm.wideRegisters") ? 12 : 6;
+    /** Columns of the micro-tile: two vectors. */
+    static final int NR = 2 * L;
+    /** Depth of a rank-k update (k block). */
+    static final int KC = Integer.getInteger("sparkgrad.sgemm.kc", 256);
+    /** Rows of a packed A block, a multiple of MR. */
+    static final int MC = roundUp(Integer.getInteger("sparkgrad.sgemm.mc", 144), MR);
+    /** Columns of a packed B panel, a multiple of NR. */
+    static final int NC = roundUp(Integer.getInteger("sparkgrad.sgemm.nc", 2048), NR);
+
+    /** Below this many multiply-adds (m·n·k) a product is not worth handing to another thread. */
+    static final long PARALLEL_MIN_MACS = 1L << 17;
+
+    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+
+    private VectorSgemm() {
+    }
+
+    private static VectorSpecies<Float> chooseSpecies() {
+        String bits = System.getProperty("sparkgrad.sgemm.bits");
+        if (bits == null) {
+            return FloatVector.SPECIES_PREFERRED;
+        }
+        switch (bits.trim()) {
+            case "max":
+                return FloatVector.SPECIES_MAX;
+            case "preferred":
+                return FloatVector.SPECIES_PREFERRED;
+            case "128":
+                return FloatVector.SPECIES_128;
+            case "256":
+                return FloatVector.SPECIES_256;
+            case "512":
+                return FloatVector.SPECIES_512;
+            default:
+                throw new IllegalArgumentException("sparkgrad.sgemm.bits must be 128, 256 or 512, got " + bits);
+        }
+    }
+
+    /** A short description for logs: species and block sizes. */
+    public static String describe() {
+        return "VectorSgemm[" + SPECIES.vectorBitSize() + "-bit, MR=" + MR + ", NR=" + NR + ", KC=" + KC
+                + ", MC=" + MC + ", NC=" + NC + "]";
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Public entry points
+
+    /**
+     * {@code C = alpha·op(A)·op(B) + beta·C} on the calling thread. Arguments as in BLAS
+     * {@code sgemm}, but row-major (see the class comment).
+     */
+    public static void sgemm(boolean transA, boolean transB, int m, int n, int k,
+                             float alpha, float[] a, int aOff, int lda,
+                             float[] b, int bOff, int ldb,
+                             float beta, float[] c, int cOff, int ldc) {
+        check(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        compute(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+    }
+
+    /**
+     * The same product, split over up to {@code threads} threads: the calling thread takes a part
+     * itself and hands the others to {@code executor}. A part that the executor has not started
+     * yet when the caller runs out of work is run by the caller, so this never deadlocks, even when
+     * called from one of the executor's own threads or when the executor rejects or delays tasks.
+     * Small products run on the calling thread alone.
+     */
+    public static void sgemm(boolean transA, boolean transB, int m, int n, int k,
+                             float alpha, float[] a, int aOff, int lda,
+                             float[] b, int bOff, int ldb,
+                             float beta, float[] c, int cOff, int ldc,
+                             Executor executor, int threads) {
+        check(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        int parts = executor == null ? 1 : parts(m, n, k, threads);
+        if (parts <= 1) {
+            compute(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            return;
+        }
+        Job job = new Job(parts, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        for (int i = 1; i < parts; i++) {
+            try {
+                executor.execute(job);
+            } catch (RejectedExecutionException e) {
+                break; // the caller does that part itself
+            }
+        }
+        job.run();
+        job.await();
+    }
+
+    /**
+     * How many parts {@link #sgemmPart} should split this product into for {@code maxThreads}
+     * threads: 1 when it is too small to gain from threads, never more than there are NR-column
+     * (or MR-row) blocks to share.
+     */
+    public static int parts(int m, int n, int k, int maxThreads) {
+        if (maxThreads <= 1 || (long) m * n * k < PARALLEL_MIN_MACS) {
+            return 1;
+        }
+        int blocks = n >= m ? ceilDiv(n, NR) : ceilDiv(m, MR);
+        return Math.max(1, Math.min(maxThreads, blocks));
+    }
+
+    /**
+     * Computes part {@code part} of {@code parts} of the product (a block of columns of C, or of
+     * rows when m > n): for callers with their own thread pool, e.g.
+     * {@code forRange(parts, 1, (s, e) -> { for (p = s; p < e; p++) sgemmPart(p, parts, ...); })}.
+     * The parts write disjoint blocks of C and together compute exactly what {@link #sgemm} does.
+     */
+    public static void sgemmPart(int part, int parts, boolean transA, boolean transB, int m, int n, int k,
+                                 float alpha, float[] a, int aOff, int lda,
+                                 float[] b, int bOff, int ldb,
+                                 float beta, float[] c, int cOff, int ldc) {
+        if (parts < 1 || part < 0 || part >= parts) {
+            throw new IllegalArgumentException("part " + part + " of " + parts);
+        }
+        check(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        if (n >= m) {
+            int blocks = ceilDiv(n, NR);
+            int j0 = Math.min(n, (int) ((long) blocks * part / parts) * NR);
+            int j1 = Math.min(n, (int) ((long) blocks * (part + 1) / parts) * NR);
+            if (j1 > j0) {
+                compute(transA, transB, m, j1 - j0, k, alpha, a, aOff, lda,
+                        b, bOff + (transB ? j0 * ldb : j0), ldb, beta, c, cOff + j0, ldc);
+            }
+        } else {
+            int blocks = ceilDiv(m, MR);
+            int i0 = Math.min(m, (int) ((long) blocks * part / parts) * MR);
+            int i1 = Math.min(m, (int) ((long) blocks * (part + 1) / parts) * MR);
+            if (i1 > i0) {
+                compute(transA, transB, i1 - i0, n, k, alpha, a, aOff + (transA ? i0 : i0 * lda), lda,
+                        b, bOff, ldb, beta, c, cOff + i0 * ldc, ldc);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Argument checks: done once, before anything is written
+
+    private static void check(boolean transA, boolean transB, int m, int n, int k,
+                              float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                              float[] c, int cOff, int ldc) {
+        if (m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException("negative size: m=" + m + ", n=" + n + ", k=" + k);
+        }
+        checkMatrix("A", a, aOff, lda, transA ? k : m, transA ? m : k);
+        checkMatrix("B", b, bOff, ldb, transB ? n : k, transB ? k : n);
+        checkMatrix("C", c, cOff, ldc, m, n);
+    }
+
+    /** A stored row-major {@code rows×cols} matrix must fit its array. */
+    private static void checkMatrix(String name, float[] x, int off, int ld, int rows, int cols) {
+        if (ld < Math.max(1, cols)) {
+            throw new IllegalArgumentException("ld" + name.toLowerCase() + "=" + ld + " is less than the "
+                    + cols + " columns of " + name);
+        }
+        if (rows == 0 || cols == 0) {
+            return;
+        }
+        long last = (long) off + (long) (rows - 1) * ld + cols - 1;
+        if (off < 0 || last >= x.length) {
+            throw new IndexOutOfBoundsException(name + ": " + rows + "×" + cols + " at offset " + off
+                    + " with leading dimension " + ld + " needs index " + last + ", array length " + x.length);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The blocked algorithm
+
+    private static void compute(boolean transA, boolean transB, int m, int n, int k,
+                                float alpha, float[] a, int aOff, int lda,
+                                float[] b, int bOff, int ldb,
+                                float beta, float[] c, int cOff, int ldc) {
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (k == 0 || alpha == 0f) {
+            scale(m, n, beta, c, cOff, ldc);
+            return;
+        }
+        if (beta != 0f && beta != 1f) {
+            // The micro-kernels only overwrite (beta 0) or accumulate (beta 1): scale C first.
+            scale(m, n, beta, c, cOff, ldc);
+            beta = 1f;
+        }
+        Buffers buf = BUFFERS.get();
+        // Equal blocks: k = 300 runs as 2×150 rather than 256 + 44.
+        int kBlocks = ceilDiv(k, KC);
+        int kcMax = ceilDiv(k, kBlocks);
+        int mBlocks = ceilDiv(m, MC);
+        int mcMax = roundUp(ceilDiv(m, mBlocks), MR);
+        int ncMax = roundUp(Math.min(n, NC), NR);
+        float[] ap = buf.packedA(mcMax * kcMax);
+        float[] bp = buf.packedB(kcMax * ncMax);
+        float[] tile = buf.tile;
+
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            for (int pc = 0, kb = 0; pc < k; kb++) {
+                int kc = (int) ((long) k * (kb + 1) / kBlocks) - pc;
+                if (transB) {
+                    packBT(kc, nc, b, bOff + jc * ldb + pc, ldb, bp);
+                } else {
+                    packBN(kc, nc, b, bOff + pc * ldb + jc, ldb, bp);
+                }
+                float betaBlock = pc == 0 ? beta : 1f;
+                for (int ic = 0; ic < m; ic += mcMax) {
+                    int mc = Math.min(mcMax, m - ic);
+                    if (transA) {
+                        packAT(mc, kc, alpha, a, aOff + pc * lda + ic, lda, ap);
+                    } else {
+                        packAN(mc, kc, alpha, a, aOff + ic * lda + pc, lda, ap);
+                    }
+                    for (int jr = 0; jr < nc; jr += NR) {
+                        int nr = Math.min(NR, nc - jr);
+                        int cCol = cOff + jc + jr;
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            int mr = Math.min(MR, mc - ir);
+                            int cAt = cCol + (ic + ir) * ldc;
+                            if (mr == MR && nr == NR) {
+                                kernel(kc, ap, ir * kc, bp, jr * kc, c, cAt, ldc, betaBlock);
+                            } else {
+                                // Edge tile: compute the whole padded tile aside, merge what exists.
+                                kernel(kc, ap, ir * kc, bp, jr * kc, tile, 0, NR, 0f);
+                                merge(tile, mr, nr, c, cAt, ldc, betaBlock);
+                            }
+                        }
+                    }
+                }
+                pc += kc;
+            }
+        }
+    }
+
+    private static void kernel(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc,
+                               float beta) {
+        if (MR == 12) {
+            kernel12(kc, ap, ai, bp, bi, c, ci, ldc, beta);
+        } else {
+            kernel6(kc, ap, ai, bp, bi, c, ci, ldc, beta);
+        }
+    }
+
+    /** {@code C = beta·C} (zeros when beta is 0, whatever C held). */
+    private static void scale(int m, int n, float beta, float[] c, int cOff, int ldc) {
+        if (beta == 1f) {
+            return;
+        }
+        for (int i = 0; i < m; i++) {
+            int row = cOff + i * ldc;
+            if (beta == 0f) {
+                java.util.Arrays.fill(c, row, row + n, 0f);
+            } else {
+                for (int j = 0; j < n; j++) {
+                    c[row + j] *= beta;
+                }
+            }
+        }
+    }
+
+    /** Stores (beta 0) or adds (beta 1) an edge tile, computed with ldc = NR, into the mr×nr corner of C that exists. */
+    private static void merge(float[] tile, int mr, int nr, float[] c, int cAt, int ldc, float beta) {
+        for (int r = 0; r < mr; r++) {
+            int t = r * NR;
+            int row = cAt + r * ldc;
+            if (beta == 0f) {
+                System.arraycopy(tile, t, c, row, nr);
+            } else {
+                for (int j = 0; j < nr; j++) {
+                    c[row + j] += tile[t + j];
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Packing. Packed A: micro-panels of MR rows, ap[panel·MR·kc + p·MR + r] = alpha·A[i0+r, p];
+    // packed B: micro-panels of NR columns, bp[panel·NR·kc + p·NR + j] = B[p, j0+j]. Rows or columns
+    // past the matrix edge are zeros, so the micro-kernel never needs a bound.
+
+    /** A not transposed: row i of the block starts at {@code a[off + i*lda]}. */
+    private static void packAN(int mc, int kc, float alpha, float[] a, int off, int lda, float[] ap) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int mr = Math.min(MR, mc - ir);
+            int dst = ir * kc;
+            int src = off + ir * lda;
+            if (mr == MR) {
+                for (int p = 0; p < kc; p++) {
+                    int d = dst + p * MR;
+                    int s = src + p;
+                    for (int r = 0; r < MR; r++) {
+                        ap[d + r] = alpha * a[s + r * lda];
+                    }
+                }
+            } else {
+                for (int p = 0; p < kc; p++) {
+                    int d = dst + p * MR;
+                    int s = src + p;
+                    for (int r = 0; r < mr; r++) {
+                        ap[d + r] = alpha * a[s + r * lda];
+                    }
+                    for (int r = mr; r < MR; r++) {
+                        ap[d + r] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /** A transposed: column p of the block (MR consecutive rows of op(A)) is contiguous at {@code a[off + p*lda]}. */
+    private static void packAT(int mc, int kc, float alpha, float[] a, int off, int lda, float[] ap) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int mr = Math.min(MR, mc - ir);
+            int dst = ir * kc;
+            for (int p = 0; p < kc; p++) {
+                int d = dst + p * MR;
+                int s = off + p * lda + ir;
+                for (int r = 0; r < mr; r++) {
+                    ap[d + r] = alpha * a[s + r];
+                }
+                for (int r = mr; r < MR; r++) {
+                    ap[d + r] = 0f;
+                }
+            }
+        }
+    }
+
+    /** B not transposed: a row of a micro-panel is NR contiguous floats at {@code b[off + p*ldb + jr]}. */
+    private static void packBN(int kc, int nc, float[] b, int off, int ldb, float[] bp) {
+        final VectorSpecies<Float> s = SPECIES;
+        for (int jr = 0; jr < nc; jr += NR) {
+            int nr = Math.min(NR, nc - jr);
+            int dst = jr * kc;
+            int src = off + jr;
+            if (nr == NR) {
+                for (int p = 0; p < kc; p++) {
+                    int d = dst + p * NR;
+                    int q = src + p * ldb;
+                    FloatVector.fromArray(s, b, q).intoArray(bp, d);
+                    FloatVector.fromArray(s, b, q + L).intoArray(bp, d + L);
+                }
+            } else {
+                for (int p = 0; p < kc; p++) {
+                    int d = dst + p * NR;
+                    int q = src + p * ldb;
+                    for (int j = 0; j < nr; j++) {
+                        bp[d + j] = b[q + j];
+                    }
+                    for (int j = nr; j < NR; j++) {
+                        bp[d + j] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /** B transposed: column j of op(B) is contiguous at {@code b[off + j*ldb]}. */
+    private static void packBT(int kc, int nc, float[] b, int off, int ldb, float[] bp) {
+        for (int jr = 0; jr < nc; jr += NR) {
+            int nr = Math.min(NR, nc - jr);
+            int dst = jr * kc;
+            int src = off + jr * ldb;
+            // p outer, j inner: sequential writes; the nr source rows are read as parallel streams.
+            for (int p = 0; p < kc; p++) {
+                int d = dst + p * NR;
+                int q = src + p;
+                for (int j = 0; j < nr; j++) {
+                    bp[d + j] = b[q + j * ldb];
+                }
+                for (int j = nr; j < NR; j++) {
+                    bp[d + j] = 0f;
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Micro-kernels: an MR×NR tile of C in registers, kc rank-1 updates from the packed panels.
+    // Written out by hand so that every accumulator is a local the JIT keeps in a register; the
+    // vector operators are constants here (an operator passed as a parameter loses the fast path).
+
+    /** 12 rows × 2 vectors: 24 accumulators, for 32 vector registers. */
+    private static void kernel12(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc,
+                                 float beta) {
+        final VectorSpecies<Float> s = SPECIES;
+        FloatVector c00 = FloatVector.zero(s), c01 = FloatVector.zero(s);
+        FloatVector c10 = FloatVector.zero(s), c11 = FloatVector.zero(s);
+        FloatVector c20 = FloatVector.zero(s), c21 = FloatVector.zero(s);
+        FloatVector c30 = FloatVector.zero(s), c31 = FloatVector.zero(s);
+        FloatVector c40 = FloatVector.zero(s), c41 = FloatVector.zero(s);
+        FloatVector c50 = FloatVector.zero(s), c51 = FloatVector.zero(s);
+        FloatVector c60 = FloatVector.zero(s), c61 = FloatVector.zero(s);
+        FloatVector c70 = FloatVector.zero(s), c71 = FloatVector.zero(s);
+        FloatVector c80 = FloatVector.zero(s), c81 = FloatVector.zero(s);
+        FloatVector c90 = FloatVector.zero(s), c91 = FloatVector.zero(s);
+        FloatVector ca0 = FloatVector.zero(s), ca1 = FloatVector.zero(s);
+        FloatVector cb0 = FloatVector.zero(s), cb1 = FloatVector.zero(s);
+        for (int p = 0; p < kc; p++) {
+            int ao = ai + p * 12;
+            int bo = bi + p * NR;
+            FloatVector b0 = FloatVector.fromArray(s, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(s, bp, bo + L);
+            FloatVector x;
+            x = FloatVector.broadcast(s, ap[ao]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(s, ap[ao + 1]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(s, ap[ao + 2]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(s, ap[ao + 3]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(s, ap[ao + 4]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(s, ap[ao + 5]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+            x = FloatVector.broadcast(s, ap[ao + 6]);
+            c60 = x.fma(b0, c60);
+            c61 = x.fma(b1, c61);
+            x = FloatVector.broadcast(s, ap[ao + 7]);
+            c70 = x.fma(b0, c70);
+            c71 = x.fma(b1, c71);
+            x = FloatVector.broadcast(s, ap[ao + 8]);
+            c80 = x.fma(b0, c80);
+            c81 = x.fma(b1, c81);
+            x = FloatVector.broadcast(s, ap[ao + 9]);
+            c90 = x.fma(b0, c90);
+            c91 = x.fma(b1, c91);
+            x = FloatVector.broadcast(s, ap[ao + 10]);
+            ca0 = x.fma(b0, ca0);
+            ca1 = x.fma(b1, ca1);
+            x = FloatVector.broadcast(s, ap[ao + 11]);
+            cb0 = x.fma(b0, cb0);
+            cb1 = x.fma(b1, cb1);
+        }
+        // C = acc (beta 0) or C += acc (beta 1; other betas were applied to C beforehand).
+        // Written out: a helper method here would exceed the JIT's inlining budget, and a
+        // vector passed to a method that is not inlined is boxed.
+        if (beta == 0f) {
+            c00.intoArray(c, ci);
+            c01.intoArray(c, ci + L);
+            c10.intoArray(c, ci + ldc);
+            c11.intoArray(c, ci + ldc + L);
+            c20.intoArray(c, ci + 2 * ldc);
+            c21.intoArray(c, ci + 2 * ldc + L);
+            c30.intoArray(c, ci + 3 * ldc);
+            c31.intoArray(c, ci + 3 * ldc + L);
+            c40.intoArray(c, ci + 4 * ldc);
+            c41.intoArray(c, ci + 4 * ldc + L);
+            c50.intoArray(c, ci + 5 * ldc);
+            c51.intoArray(c, ci + 5 * ldc + L);
+            c60.intoArray(c, ci + 6 * ldc);
+            c61.intoArray(c, ci + 6 * ldc + L);
+            c70.intoArray(c, ci + 7 * ldc);
+            c71.intoArray(c, ci + 7 * ldc + L);
+            c80.intoArray(c, ci + 8 * ldc);
+            c81.intoArray(c, ci + 8 * ldc + L);
+            c90.intoArray(c, ci + 9 * ldc);
+            c91.intoArray(c, ci + 9 * ldc + L);
+            ca0.intoArray(c, ci + 10 * ldc);
+            ca1.intoArray(c, ci + 10 * ldc + L);
+            cb0.intoArray(c, ci + 11 * ldc);
+            cb1.intoArray(c, ci + 11 * ldc + L);
+        } else {
+            c00.add(FloatVector.fromArray(s, c, ci)).intoArray(c, ci);
+            c01.add(FloatVector.fromArray(s, c, ci + L)).intoArray(c, ci + L);
+            c10.add(FloatVector.fromArray(s, c, ci + ldc)).intoArray(c, ci + ldc);
+            c11.add(FloatVector.fromArray(s, c, ci + ldc + L)).intoArray(c, ci + ldc + L);
+            c20.add(FloatVector.fromArray(s, c, ci + 2 * ldc)).intoArray(c, ci + 2 * ldc);
+            c21.add(FloatVector.fromArray(s, c, ci + 2 * ldc + L)).intoArray(c, ci + 2 * ldc + L);
+            c30.add(FloatVector.fromArray(s, c, ci + 3 * ldc)).intoArray(c, ci + 3 * ldc);
+            c31.add(FloatVector.fromArray(s, c, ci + 3 * ldc + L)).intoArray(c, ci + 3 * ldc + L);
+            c40.add(FloatVector.fromArray(s, c, ci + 4 * ldc)).intoArray(c, ci + 4 * ldc);
+            c41.add(FloatVector.fromArray(s, c, ci + 4 * ldc + L)).intoArray(c, ci + 4 * ldc + L);
+            c50.add(FloatVector.fromArray(s, c, ci + 5 * ldc)).intoArray(c, ci + 5 * ldc);
+            c51.add(FloatVector.fromArray(s, c, ci + 5 * ldc + L)).intoArray(c, ci + 5 * ldc + L);
+            c60.add(FloatVector.fromArray(s, c, ci + 6 * ldc)).intoArray(c, ci + 6 * ldc);
+            c61.add(FloatVector.fromArray(s, c, ci + 6 * ldc + L)).intoArray(c, ci + 6 * ldc + L);
+            c70.add(FloatVector.fromArray(s, c, ci + 7 * ldc)).intoArray(c, ci + 7 * ldc);
+            c71.add(FloatVector.fromArray(s, c, ci + 7 * ldc + L)).intoArray(c, ci + 7 * ldc + L);
+            c80.add(FloatVector.fromArray(s, c, ci + 8 * ldc)).intoArray(c, ci + 8 * ldc);
+            c81.add(FloatVector.fromArray(s, c, ci + 8 * ldc + L)).intoArray(c, ci + 8 * ldc + L);
+            c90.add(FloatVector.fromArray(s, c, ci + 9 * ldc)).intoArray(c, ci + 9 * ldc);
+            c91.add(FloatVector.fromArray(s, c, ci + 9 * ldc + L)).intoArray(c, ci + 9 * ldc + L);
+            ca0.add(FloatVector.fromArray(s, c, ci + 10 * ldc)).intoArray(c, ci + 10 * ldc);
+            ca1.add(FloatVector.fromArray(s, c, ci + 10 * ldc + L)).intoArray(c, ci + 10 * ldc + L);
+            cb0.add(FloatVector.fromArray(s, c, ci + 11 * ldc)).intoArray(c, ci + 11 * ldc);
+            cb1.add(FloatVector.fromArray(s, c, ci + 11 * ldc + L)).intoArray(c, ci + 11 * ldc + L);
+        }
+    }
+
+    /** 6 rows × 2 vectors: 12 accumulators, for 16 vector registers (AVX2). */
+    private static void kernel6(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc,
+                                float beta) {
+        final VectorSpecies<Float> s = SPECIES;
+        FloatVector c00 = FloatVector.zero(s), c01 = FloatVector.zero(s);
+        FloatVector c10 = FloatVector.zero(s), c11 = FloatVector.zero(s);
+        FloatVector c20 = FloatVector.zero(s), c21 = FloatVector.zero(s);
+        FloatVector c30 = FloatVector.zero(s), c31 = FloatVector.zero(s);
+        FloatVector c40 = FloatVector.zero(s), c41 = FloatVector.zero(s);
+        FloatVector c50 = FloatVector.zero(s), c51 = FloatVector.zero(s);
+        for (int p = 0; p < kc; p++) {
+            int ao = ai + p * 6;
+            int bo = bi + p * NR;
+            FloatVector b0 = FloatVector.fromArray(s, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(s, bp, bo + L);
+            FloatVector x;
+            x = FloatVector.broadcast(s, ap[ao]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(s, ap[ao + 1]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(s, ap[ao + 2]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(s, ap[ao + 3]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(s, ap[ao + 4]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(s, ap[ao + 5]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+        }
+        // C = acc (beta 0) or C += acc (beta 1; other betas were applied to C beforehand).
+        // Written out: a helper method here would exceed the JIT's inlining budget, and a
+        // vector passed to a method that is not inlined is boxed.
+        if (beta == 0f) {
+            c00.intoArray(c, ci);
+            c01.intoArray(c, ci + L);
+            c10.intoArray(c, ci + ldc);
+            c11.intoArray(c, ci + ldc + L);
+            c20.intoArray(c, ci + 2 * ldc);
+            c21.intoArray(c, ci + 2 * ldc + L);
+            c30.intoArray(c, ci + 3 * ldc);
+            c31.intoArray(c, ci + 3 * ldc + L);
+            c40.intoArray(c, ci + 4 * ldc);
+            c41.intoArray(c, ci + 4 * ldc + L);
+            c50.intoArray(c, ci + 5 * ldc);
+            c51.intoArray(c, ci + 5 * ldc + L);
+        } else {
+            c00.add(FloatVector.fromArray(s, c, ci)).intoArray(c, ci);
+            c01.add(FloatVector.fromArray(s, c, ci + L)).intoArray(c, ci + L);
+            c10.add(FloatVector.fromArray(s, c, ci + ldc)).intoArray(c, ci + ldc);
+            c11.add(FloatVector.fromArray(s, c, ci + ldc + L)).intoArray(c, ci + ldc + L);
+            c20.add(FloatVector.fromArray(s, c, ci + 2 * ldc)).intoArray(c, ci + 2 * ldc);
+            c21.add(FloatVector.fromArray(s, c, ci + 2 * ldc + L)).intoArray(c, ci + 2 * ldc + L);
+            c30.add(FloatVector.fromArray(s, c, ci + 3 * ldc)).intoArray(c, ci + 3 * ldc);
+            c31.add(FloatVector.fromArray(s, c, ci + 3 * ldc + L)).intoArray(c, ci + 3 * ldc + L);
+            c40.add(FloatVector.fromArray(s, c, ci + 4 * ldc)).intoArray(c, ci + 4 * ldc);
+            c41.add(FloatVector.fromArray(s, c, ci + 4 * ldc + L)).intoArray(c, ci + 4 * ldc + L);
+            c50.add(FloatVector.fromArray(s, c, ci + 5 * ldc)).intoArray(c, ci + 5 * ldc);
+            c51.add(FloatVector.fromArray(s, c, ci + 5 * ldc + L)).intoArray(c, ci + 5 * ldc + L);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    private static int ceilDiv(int x, int y) {
+        return (x + y - 1) / y;
+    }
+
+    private static int roundUp(int x, int multiple) {
+        return ceilDiv(Math.max(x, 1), multiple) * multiple;
+    }
+
+    /** Per-thread packing space, grown on demand and then reused. */
+    private static final class Buffers {
+        float[] a = new float[0];
+        float[] b = new float[0];
+        final float[] tile = new float[MR * NR];
+
+        float[] packedA(int size) {
+            if (a.length < size) {
+                a = new float[size];
+            }
+            return a;
+        }
+
+        float[] packedB(int size) {
+            if (b.length < size) {
+                b = new float[size];
+            }
+            return b;
+        }
+    }
+
+    /** One parallel product: parts are claimed by index, so each runs exactly once, by whoever comes first. */
+    private static final class Job implements Runnable {
+        private final int parts;
+        private final boolean transA;
+        private final boolean transB;
+        private final int m;
+        private final int n;
+        private final int k;
+        private final float alpha;
+        private final float[] a;
+        private final int aOff;
+        private final int lda;
+        private final float[] b;
+        private final int bOff;
+        private final int ldb;
+        private final float beta;
+        private final float[] c;
+        private final int cOff;
+        private final int ldc;
+        private final Thread caller = Thread.currentThread();
+        private final AtomicInteger next = new AtomicInteger();
+        private final AtomicInteger done = new AtomicInteger();
+        private final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+        Job(int parts, boolean transA, boolean transB, int m, int n, int k, float alpha,
+            float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
+            this.parts = parts;
+            this.transA = transA;
+            this.transB = transB;
+            this.m = m;
+            this.n = n;
+            this.k = k;
+            this.alpha = alpha;
+            this.a = a;
+            this.aOff = aOff;
+            this.lda = lda;
+            this.b = b;
+            this.bOff = bOff;
+            this.ldb = ldb;
+            this.beta = beta;
+            this.c = c;
+            this.cOff = cOff;
+            this.ldc = ldc;
+        }
+
+        @Override
+        public void run() {
+            int part;
+            while ((part = next.getAndIncrement()) < parts) {
+                try {
+                    sgemmPart(part, parts, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb,
+                            beta, c, cOff, ldc);
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                } finally {
+                    if (done.incrementAndGet() == parts) {
+                        LockSupport.unpark(caller);
+                    }
+                }
+            }
+        }
+
+        void await() {
+            while (done.get() < parts) {
+                LockSupport.park(this);
+            }
+            Throwable t = failure.get();
+            if (t instanceof RuntimeException) {
+                throw (RuntimeException) t;
+            }
+            if (t instanceof Error) {
+                throw (Error) t;
+            }
+            if (t != null) {
+                throw new IllegalStateException(t);
+            }
+        }
+    }
+}
