@@ -897,7 +897,17 @@ public class Tensor {
 
     /** {@code this += alpha * other}. */
     public Tensor add_(Tensor other, double alpha) {
-        return alpha == 1 ? add_(other) : add_(other.mul(alpha));
+        if (alpha == 1) {
+            return add_(other);
+        }
+        if (!io.sparkgrad.autograd.Graph.needsGrad(this, other)) {
+            InPlace.checkWritable(this, "add_");
+            if (io.sparkgrad.backend.Elementwise.axpyInPlace(alpha, other, this)) {
+                storage.bumpVersion();
+                return this;
+            }
+        }
+        return add_(other.mul(alpha));
     }
 
     public Tensor add_(double value) {

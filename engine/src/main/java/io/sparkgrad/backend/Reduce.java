@@ -13,29 +13,109 @@ public final class Reduce {
     private Reduce() {
     }
 
+    private static final VectorKernels V = VectorKernels.INSTANCE;
+    /** Fixed chunk of a full sum: partial sums are combined in chunk order, so the result does not depend on the thread count. */
+    private static final int SUM_CHUNK = 1 << 16;
+
     /** Sum over {@code dims} (sorted, wrapped); the result has the kept dimensions only. */
     public static Tensor sum(Tensor x, int[] dims) {
+        Elementwise.requireFloat(x, "sum");
+        if (x.isContiguous() && x.dim() > 0 && dims.length > 0 && dims.length < x.dim() && isLeadingPrefix(dims)) {
+            return sumLeading(x, dims.length);
+        }
         Blocks b = Blocks.of(x, dims);
         Tensor out = Tensor.empty(x.dtype(), b.keptShape);
-        if (x.dtype() == DType.FLOAT32) {
-            float[] src = b.data.storage().floats();
-            float[] dst = out.storage().floats();
-            for (int o = 0; o < b.outer; o++) {
-                double s = 0;
-                int base = b.data.storageOffset() + o * b.block;
-                for (int i = 0; i < b.block; i++) s += src[base + i];
-                dst[o] = (float) s;
+        Storage src = b.data.storage();
+        Storage dst = out.storage();
+        int base = b.data.storageOffset();
+        if (b.outer == 1) {
+            int chunks = (b.block + SUM_CHUNK - 1) / SUM_CHUNK;
+            double[] partial = new double[Math.max(1, chunks)];
+            Parallel.forRange(chunks, 1, (cs, ce) -> {
+                for (int c = cs; c < ce; c++) {
+                    int from = c * SUM_CHUNK;
+                    partial[c] = sumRun(src, base + from, Math.min(SUM_CHUNK, b.block - from));
+                }
+            });
+            double total = 0;
+            for (double p : partial) {
+                total += p;
             }
-        } else {
-            double[] src = b.data.storage().doubles();
-            double[] dst = out.storage().doubles();
-            for (int o = 0; o < b.outer; o++) {
-                double s = 0;
-                int base = b.data.storageOffset() + o * b.block;
-                for (int i = 0; i < b.block; i++) s += src[base + i];
-                dst[o] = s;
+            write(dst, 0, total);
+            return out;
+        }
+        Parallel.forRange(b.outer, Math.max(1, Elementwise.GRAIN / Math.max(1, b.block)), (os, oe) -> {
+            for (int o = os; o < oe; o++) {
+                write(dst, o, sumRun(src, base + o * b.block, b.block));
+            }
+        });
+        return out;
+    }
+
+    private static double sumRun(Storage s, int off, int n) {
+        if (s.dtype() == DType.FLOAT32) {
+            if (V != null) {
+                return V.sum(s.floats(), off, n);
+            }
+            float[] a = s.floats();
+            double t = 0;
+            for (int i = 0; i < n; i++) t += a[off + i];
+            return t;
+        }
+        double[] a = s.doubles();
+        double t = 0;
+        for (int i = 0; i < n; i++) t += a[off + i];
+        return t;
+    }
+
+    private static boolean isLeadingPrefix(int[] dims) {
+        for (int i = 0; i < dims.length; i++) {
+            if (dims[i] != i) {
+                return false;
             }
         }
+        return true;
+    }
+
+    /**
+     * Sum over the first {@code lead} dimensions of a contiguous tensor (a bias gradient: [N, C] to
+     * [C]) by adding whole rows into an accumulator, which reads memory in order instead of
+     * transposing it first. Columns are split between threads.
+     */
+    private static Tensor sumLeading(Tensor x, int lead) {
+        int[] shape = x.shape();
+        int[] kept = java.util.Arrays.copyOfRange(shape, lead, shape.length);
+        int rows = 1;
+        for (int d = 0; d < lead; d++) {
+            rows *= shape[d];
+        }
+        int cols = Shapes.numel(kept);
+        Tensor out = Tensor.empty(x.dtype(), kept);
+        Storage src = x.storage();
+        Storage dst = out.storage();
+        int base = x.storageOffset();
+        int nRows = rows;
+        Parallel.forRange(cols, Math.max(64, Elementwise.GRAIN / Math.max(1, nRows)), (cs, ce) -> {
+            if (src.dtype() == DType.FLOAT32) {
+                float[] a = src.floats();
+                float[] acc = dst.floats();
+                for (int r = 0; r < nRows; r++) {
+                    int off = base + r * cols;
+                    if (V != null) {
+                        V.addInto(a, off + cs, acc, cs, ce - cs);
+                    } else {
+                        for (int j = cs; j < ce; j++) acc[j] += a[off + j];
+                    }
+                }
+            } else {
+                double[] a = src.doubles();
+                double[] acc = dst.doubles();
+                for (int r = 0; r < nRows; r++) {
+                    int off = base + r * cols;
+                    for (int j = cs; j < ce; j++) acc[j] += a[off + j];
+                }
+            }
+        });
         return out;
     }
 

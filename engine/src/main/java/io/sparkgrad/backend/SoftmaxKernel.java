@@ -11,6 +11,8 @@ public final class SoftmaxKernel {
     private SoftmaxKernel() {
     }
 
+    private static final VectorKernels V = VectorKernels.INSTANCE;
+
     public static Tensor softmax(Tensor x, int dim, boolean log) {
         int last = x.dim() - 1;
         if (x.dim() == 0) {
@@ -22,37 +24,69 @@ public final class SoftmaxKernel {
         int count = n == 0 ? 0 : rows.numel() / n;
         if (rows.dtype() == DType.FLOAT32) {
             float[] a = rows.storage().floats();
-            for (int r = 0; r < count; r++) {
-                int base = r * n;
-                float m = Float.NEGATIVE_INFINITY;
-                for (int i = 0; i < n; i++) m = Math.max(m, a[base + i]);
-                double sum = 0;
-                for (int i = 0; i < n; i++) sum += Math.exp(a[base + i] - m);
-                if (log) {
-                    float lse = (float) (m + Math.log(sum));
-                    for (int i = 0; i < n; i++) a[base + i] -= lse;
-                } else {
-                    double inv = 1.0 / sum;
-                    for (int i = 0; i < n; i++) a[base + i] = (float) (Math.exp(a[base + i] - m) * inv);
+            Parallel.forRange(count, Math.max(1, Elementwise.GRAIN / Math.max(1, n)), (rs, re) -> {
+                for (int r = rs; r < re; r++) {
+                    softmaxRow(a, r * n, n, log);
                 }
-            }
+            });
         } else {
             double[] a = rows.storage().doubles();
-            for (int r = 0; r < count; r++) {
-                int base = r * n;
-                double m = Double.NEGATIVE_INFINITY;
-                for (int i = 0; i < n; i++) m = Math.max(m, a[base + i]);
-                double sum = 0;
-                for (int i = 0; i < n; i++) sum += Math.exp(a[base + i] - m);
-                if (log) {
-                    double lse = m + Math.log(sum);
-                    for (int i = 0; i < n; i++) a[base + i] -= lse;
-                } else {
-                    double inv = 1.0 / sum;
-                    for (int i = 0; i < n; i++) a[base + i] = Math.exp(a[base + i] - m) * inv;
+            Parallel.forRange(count, Math.max(1, Elementwise.GRAIN / Math.max(1, n)), (rs, re) -> {
+                for (int r = rs; r < re; r++) {
+                    softmaxRow(a, r * n, n, log);
                 }
-            }
+            });
         }
         return dim == last ? rows : Layout.contiguousCopy(rows.transpose(dim, last));
+    }
+
+    /** One row in place: subtract the maximum, exponentiate, normalise (or subtract log-sum-exp). */
+    static void softmaxRow(float[] a, int base, int n, boolean log) {
+        float m;
+        if (V != null) {
+            m = V.max(a, base, n);
+        } else {
+            m = Float.NEGATIVE_INFINITY;
+            for (int i = 0; i < n; i++) m = Math.max(m, a[base + i]);
+        }
+        if (log) {
+            double sum = V != null ? V.expSum(a, base, m, null, 0, n) : scalarExpSum(a, base, n, m);
+            float lse = (float) (m + Math.log(sum));
+            for (int i = 0; i < n; i++) a[base + i] -= lse;
+        } else {
+            double sum = V != null ? V.expSum(a, base, m, a, base, n) : scalarExpSumInPlace(a, base, n, m);
+            float inv = (float) (1.0 / sum);
+            for (int i = 0; i < n; i++) a[base + i] *= inv;
+        }
+    }
+
+    private static double scalarExpSum(float[] a, int base, int n, float m) {
+        double sum = 0;
+        for (int i = 0; i < n; i++) sum += Math.exp(a[base + i] - m);
+        return sum;
+    }
+
+    private static double scalarExpSumInPlace(float[] a, int base, int n, float m) {
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            float e = (float) Math.exp(a[base + i] - m);
+            a[base + i] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
+    static void softmaxRow(double[] a, int base, int n, boolean log) {
+        double m = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) m = Math.max(m, a[base + i]);
+        double sum = 0;
+        for (int i = 0; i < n; i++) sum += Math.exp(a[base + i] - m);
+        if (log) {
+            double lse = m + Math.log(sum);
+            for (int i = 0; i < n; i++) a[base + i] -= lse;
+        } else {
+            double inv = 1.0 / sum;
+            for (int i = 0; i < n; i++) a[base + i] = Math.exp(a[base + i] - m) * inv;
+        }
     }
 }

@@ -34,6 +34,10 @@ public final class Relu extends Node {
     @Override
     protected Tensor[] backward(Tensor grad) {
         Tensor y = saved.unpack();
+        if (!io.sparkgrad.autograd.GradMode.isEnabled()) {
+            // Not building a graph of the gradient: one fused pass, no mask tensor.
+            return new Tensor[] {Elementwise.reluBackward(grad, y)};
+        }
         return new Tensor[] {grad.mul(Ops.mask(BinaryKernel.GT, y, 0))};
     }
 }
