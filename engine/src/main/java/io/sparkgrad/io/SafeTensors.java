@@ -1,7 +1,6 @@
 package io.sparkgrad.io;
 
 import io.sparkgrad.DType;
-import io.sparkgrad.Shapes;
 import io.sparkgrad.Storage;
 import io.sparkgrad.Tensor;
 import io.sparkgrad.io.SafeTensorsHeader.Entry;
@@ -19,7 +18,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -318,15 +316,14 @@ public final class SafeTensors {
 
     /**
      * One tensor's data. When the size has not been checked (a stream of unknown length) the array
-     * starts at one chunk and doubles as data arrives, so memory follows the bytes actually present.
+     * starts at one chunk and grows as data arrives ({@link GrowingStorage}).
      */
     private static Tensor readTensor(InputStream in, Entry e, long dataStart, boolean sizeChecked, byte[] chunk,
             String source) throws IOException {
         int n = e.numel();
         int item = e.dtype().byteSize();
         int perChunk = chunk.length / item;
-        int capacity = sizeChecked ? n : Math.min(n, perChunk);
-        Object array = allocate(e.dtype(), capacity);
+        GrowingStorage values = new GrowingStorage(e.dtype(), n, sizeChecked ? n : Math.min(n, perChunk));
         ByteBuffer bytes = ByteBuffer.wrap(chunk).order(ByteOrder.LITTLE_ENDIAN);
         for (int filled = 0; filled < n; ) {
             int count = Math.min(perChunk, n - filled);
@@ -336,50 +333,15 @@ public final class SafeTensors {
                         "the file ends inside this tensor's data, which spans byte offsets [" + (dataStart + e.begin())
                                 + ", " + (dataStart + e.end()) + ")");
             }
-            if (filled + count > capacity) {
-                capacity = (int) Math.min(n, Math.max(2L * capacity, filled + count));
-                array = grow(array, capacity);
-            }
+            values.reserve(filled + count);
             bytes.clear();
-            if (array instanceof float[]) {
-                bytes.asFloatBuffer().get((float[]) array, filled, count);
-            } else if (array instanceof double[]) {
-                bytes.asDoubleBuffer().get((double[]) array, filled, count);
-            } else {
-                bytes.asLongBuffer().get((long[]) array, filled, count);
+            switch (e.dtype()) {
+                case FLOAT32: bytes.asFloatBuffer().get(values.floats(), filled, count); break;
+                case FLOAT64: bytes.asDoubleBuffer().get(values.doubles(), filled, count); break;
+                default: bytes.asLongBuffer().get(values.longs(), filled, count); break;
             }
             filled += count;
         }
-        int[] shape = e.shape();
-        return Tensor.view(storageOver(array), shape, Shapes.contiguousStrides(shape), 0);
-    }
-
-    private static Object allocate(DType dtype, int length) {
-        switch (dtype) {
-            case FLOAT32: return new float[length];
-            case FLOAT64: return new double[length];
-            case INT64: return new long[length];
-            default: throw new IllegalStateException("no safetensors decoding for " + dtype);
-        }
-    }
-
-    private static Object grow(Object array, int length) {
-        if (array instanceof float[]) {
-            return Arrays.copyOf((float[]) array, length);
-        }
-        if (array instanceof double[]) {
-            return Arrays.copyOf((double[]) array, length);
-        }
-        return Arrays.copyOf((long[]) array, length);
-    }
-
-    private static Storage storageOver(Object array) {
-        if (array instanceof float[]) {
-            return Storage.wrap((float[]) array);
-        }
-        if (array instanceof double[]) {
-            return Storage.wrap((double[]) array);
-        }
-        return Storage.wrap((long[]) array);
+        return values.toTensor(e.shape());
     }
 }
