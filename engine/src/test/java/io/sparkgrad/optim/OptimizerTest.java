@@ -122,6 +122,25 @@ class OptimizerTest {
     }
 
     @Test
+    void nnParametersAreOptimizedAndClipped() {
+        Tensor.manualSeed(3);
+        io.sparkgrad.nn.Linear layer = new io.sparkgrad.nn.Linear(4, 2);
+        Tensor x = Tensor.randn(16, 4);
+        Tensor y = Tensor.randn(16, 2);
+        AdamW opt = new AdamW(layer.parameters(), 0.05);
+        double first = io.sparkgrad.functional.F.mseLoss(layer.forward(x), y).item();
+        for (int i = 0; i < 100; i++) {
+            opt.zeroGrad();
+            io.sparkgrad.functional.F.mseLoss(layer.forward(x), y).backward();
+            ClipGrad.clipGradNorm_(layer.parameters(), 1.0);
+            opt.step();
+        }
+        double last = io.sparkgrad.functional.F.mseLoss(layer.forward(x), y).item();
+        assertTrue(last < first, "loss fell from " + first + " to " + last);
+        assertEquals(2, opt.stateDict().tensors().keySet().stream().filter(k -> k.endsWith(".step")).count());
+    }
+
+    @Test
     void stepWithClosureEvaluatesTheLossWithGradEnabled() {
         Tensor w = param(3);
         SGD opt = new SGD(List.of(w), 0.25);
