@@ -69,6 +69,7 @@ public class Tensor {
     private final int[] shape;
     private final int[] strides;
     private final int offset;
+    private final int numel;
     /** The tensor this one is a view of (null when it owns its storage's layout). */
     private final Tensor viewBase;
 
@@ -93,6 +94,7 @@ public class Tensor {
         this.strides = strides;
         this.offset = offset;
         this.viewBase = viewBase;
+        this.numel = Shapes.numel(shape);
     }
 
     // ------------------------------------------------------------------ creation
@@ -299,7 +301,12 @@ public class Tensor {
     }
 
     public int numel() {
-        return Shapes.numel(shape);
+        return numel;
+    }
+
+    /** Whether both tensors have the same shape ({@code a.shape == b.shape}). */
+    public boolean sameShape(Tensor other) {
+        return Arrays.equals(shape, other.shape);
     }
 
     public DType dtype() {

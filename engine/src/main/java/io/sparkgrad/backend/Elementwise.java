@@ -53,6 +53,24 @@ public final class Elementwise {
             throw new IllegalArgumentException(op + ": dtypes differ (" + a.dtype() + ", " + b.dtype() + " into "
                     + out.dtype() + ")");
         }
+        if (a.isContiguous() && b.isContiguous() && out.isContiguous() && a.sameShape(out)
+                && (b.sameShape(out) || b.numel() == 1)) {
+            // The common cases (same shapes, or a scalar operand) need no broadcast plan.
+            int bs = b.sameShape(out) ? 1 : 0;
+            Storage sa = a.storage();
+            Storage sb = b.storage();
+            Storage so = out.storage();
+            int ao = a.storageOffset();
+            int bo = b.storageOffset();
+            int oo = out.storageOffset();
+            if (out.numel() < GRAIN) {
+                runBinary(kernel, sa, ao, 1, sb, bo, bs, so, oo, out.numel());
+            } else {
+                Parallel.forRange(out.numel(), GRAIN, (s, e) ->
+                        runBinary(kernel, sa, ao + s, 1, sb, bo + s * bs, bs, so, oo + s, e - s));
+            }
+            return;
+        }
         int[] shape = out.shape();
         StridedPlan plan = StridedPlan.of(shape, out.stride(), a.broadcastStrides(shape, op),
                 b.broadcastStrides(shape, op));

@@ -12,7 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
  * lanewise EXP/TANH/LOG intrinsics, measured 15–45× faster than {@code Math.exp} per element here.
  */
 final class VectorFloatKernels implements VectorKernels {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    // One species for every kernel in the JVM: HotSpot 17 loses the intrinsics when two are mixed (see VectorSgemm).
+    private static final VectorSpecies<Float> S = VectorSgemm.SPECIES;
     private static final int L = S.length();
 
     @Override
