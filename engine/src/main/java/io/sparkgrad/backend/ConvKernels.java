@@ -8,17 +8,22 @@ import io.sparkgrad.Tensor;
  * im2col and its adjoint col2im: the data movement that turns a 2-D convolution (and average
  * pooling) into one large matrix product.
  *
- * <p>im2col copies every {@code kernelH × kernelW} window of a {@code [N, C, H, W]} input into one
- * row of {@code C·kernelH·kernelW} values (zeros where the window hangs over the padding). The
- * result is PyTorch's {@code unfold} layout {@code [N, C·kh·kw, L]} ({@code L} windows), but it
- * is <em>stored</em> window-major, with strides {@code [L·P, 1, P]} ({@code P = C·kh·kw}): then
- * {@code transpose(1, 2).reshape(N·L, P)} is a free view, and the convolution is a single GEMM
- * {@code [N·L, P] · [P, out]} instead of N small ones.
+ * <p>im2col copies every {@code kernelH × kernelW} window of a {@code [N, C, H, W]} input into a
+ * column of {@code P = C·kernelH·kernelW} values (zeros where the window hangs over the padding).
+ * The result is PyTorch's {@code unfold} shape {@code [N, P, L]} ({@code L} windows per image), but
+ * it is <em>stored</em> as {@code [P, N, L]}, with strides {@code [L, N·L, 1]}: then
+ * {@code permute(1, 0, 2).reshape(P, N·L)} is a free view and a convolution is a single GEMM
+ * {@code [out, P] · [P, N·L]} for the whole batch, whose result rows are already laid out image by
+ * image. Each row of that layout is written (and, in col2im, read) along the output width, in
+ * contiguous runs, with the padding handled by clipping the run instead of testing every element.
  *
- * <p>col2im sums every window value back into the image position it came from (overlapping
- * windows add up), reading its input through arbitrary strides.
+ * <p>col2im sums every window value back into the image position it came from (overlapping windows
+ * add up); it reads its input through arbitrary strides and is fastest for the layout above.
  */
 public final class ConvKernels {
+    /** Below about this many element moves a loop is not worth handing to other threads. */
+    private static final int MIN_PARALLEL_WORK = 1 << 15;
+
     private ConvKernels() {
     }
 
@@ -85,27 +90,37 @@ public final class ConvKernels {
         public int[] columnShape() {
             return new int[] {batch, patch(), blocks()};
         }
+
+        /** First output column whose window column {@code kx} lands inside the image (not in the padding). */
+        int firstInside(int kx) {
+            return Math.max(0, -Math.floorDiv(kx - padW, strideW));
+        }
+
+        /** One past the last output column whose window column {@code kx} lands inside the image. */
+        int endInside(int kx) {
+            return Math.min(outW(), Math.floorDiv(width - 1 + padW - kx, strideW) + 1);
+        }
     }
 
-    /** {@code unfold}: {@code [N, C, H, W]} (any strides) to {@code [N, P, L]} stored window-major. */
+    /** {@code unfold}: {@code [N, C, H, W]} (any strides) to {@code [N, P, L]}, stored as {@code [P, N, L]}. */
     public static Tensor im2col(Tensor x, Window g) {
         Elementwise.requireFloat(x, "im2col");
         int n = g.batch();
         int p = g.patch();
         int l = g.blocks();
-        Tensor rows = Tensor.empty(x.dtype(), n, l, p);
+        Tensor stored = Tensor.empty(x.dtype(), p, n, l);
         int[] xs = x.stride();
         int xo = x.storageOffset();
         if (x.dtype() == DType.FLOAT32) {
             float[] src = x.storage().floats();
-            float[] dst = rows.storage().floats();
+            float[] dst = stored.storage().floats();
             forBatch(n, (long) l * p, (b0, b1) -> im2col(src, xo, xs, dst, g, b0, b1));
         } else {
             double[] src = x.storage().doubles();
-            double[] dst = rows.storage().doubles();
+            double[] dst = stored.storage().doubles();
             forBatch(n, (long) l * p, (b0, b1) -> im2col(src, xo, xs, dst, g, b0, b1));
         }
-        return Tensor.view(rows.storage(), g.columnShape(), new int[] {l * p, 1, p}, 0);
+        return Tensor.view(stored.storage(), g.columnShape(), new int[] {l, n * l, 1}, 0);
     }
 
     /** {@code fold}: {@code [N, P, L]} (any strides) summed back into a new contiguous {@code [N, C, H, W]}. */
@@ -126,42 +141,44 @@ public final class ConvKernels {
         return out;
     }
 
-    /** Below about this many element moves a loop is not worth handing to other threads. */
-    private static final int MIN_PARALLEL_WORK = 1 << 15;
-
     /**
      * Runs {@code body} over images {@code [0, n)} on the intra-op pool. Images are independent
-     * (each writes only its own rows or pixels), so any split of the batch is safe.
+     * (each writes only its own columns or pixels), so any split of the batch is safe.
      */
     static void forBatch(int n, long workPerImage, Parallel.Body body) {
         int grain = (int) Math.max(1, MIN_PARALLEL_WORK / Math.max(1, workPerImage));
         Parallel.forRange(n, grain, body);
     }
 
-    // The float32 and float64 loops are the same code over different arrays (one JIT-compiled loop each).
-    // The destination is freshly zeroed, so positions in the padding are simply skipped.
+    // The float32 and float64 loops are the same code over different arrays (one JIT-compiled loop
+    // each). Row p = (c·kh + ky)·kw + kx of the columns holds, for every window (oy, ox), the pixel
+    // (oy·sh - ph + ky, ox·sw - pw + kx) of channel c. The destination starts zeroed, so padding is
+    // simply not written.
 
     private static void im2col(float[] x, int xo, int[] xs, float[] out, Window g, int b0, int b1) {
-        int p = g.patch();
+        int oh = g.outH();
         int ow = g.outW();
+        int n = g.batch();
+        int l = g.blocks();
         for (int b = b0; b < b1; b++) {
-            int k = b * g.blocks() * p;
-            for (int oy = 0; oy < g.outH(); oy++) {
-                for (int ox = 0; ox < ow; ox++) {
-                    for (int c = 0; c < g.channels(); c++) {
-                        int plane = xo + b * xs[0] + c * xs[1];
-                        for (int ky = 0; ky < g.kernelH(); ky++) {
+            int p = 0;
+            for (int c = 0; c < g.channels(); c++) {
+                int plane = xo + b * xs[0] + c * xs[1];
+                for (int ky = 0; ky < g.kernelH(); ky++) {
+                    for (int kx = 0; kx < g.kernelW(); kx++, p++) {
+                        int row = (p * n + b) * l;
+                        int lo = g.firstInside(kx);
+                        int hi = g.endInside(kx);
+                        for (int oy = 0; oy < oh; oy++) {
                             int iy = oy * g.strideH() - g.padH() + ky;
                             if (iy < 0 || iy >= g.height()) {
-                                k += g.kernelW();
                                 continue;
                             }
-                            int line = plane + iy * xs[2];
-                            int ix = ox * g.strideW() - g.padW();
-                            for (int kx = 0; kx < g.kernelW(); kx++, k++, ix++) {
-                                if (ix >= 0 && ix < g.width()) {
-                                    out[k] = x[line + ix * xs[3]];
-                                }
+                            int src = plane + iy * xs[2] + (kx - g.padW()) * xs[3];
+                            int step = g.strideW() * xs[3];
+                            int dst = row + oy * ow;
+                            for (int ox = lo; ox < hi; ox++) {
+                                out[dst + ox] = x[src + ox * step];
                             }
                         }
                     }
@@ -171,26 +188,29 @@ public final class ConvKernels {
     }
 
     private static void im2col(double[] x, int xo, int[] xs, double[] out, Window g, int b0, int b1) {
-        int p = g.patch();
+        int oh = g.outH();
         int ow = g.outW();
+        int n = g.batch();
+        int l = g.blocks();
         for (int b = b0; b < b1; b++) {
-            int k = b * g.blocks() * p;
-            for (int oy = 0; oy < g.outH(); oy++) {
-                for (int ox = 0; ox < ow; ox++) {
-                    for (int c = 0; c < g.channels(); c++) {
-                        int plane = xo + b * xs[0] + c * xs[1];
-                        for (int ky = 0; ky < g.kernelH(); ky++) {
+            int p = 0;
+            for (int c = 0; c < g.channels(); c++) {
+                int plane = xo + b * xs[0] + c * xs[1];
+                for (int ky = 0; ky < g.kernelH(); ky++) {
+                    for (int kx = 0; kx < g.kernelW(); kx++, p++) {
+                        int row = (p * n + b) * l;
+                        int lo = g.firstInside(kx);
+                        int hi = g.endInside(kx);
+                        for (int oy = 0; oy < oh; oy++) {
                             int iy = oy * g.strideH() - g.padH() + ky;
                             if (iy < 0 || iy >= g.height()) {
-                                k += g.kernelW();
                                 continue;
                             }
-                            int line = plane + iy * xs[2];
-                            int ix = ox * g.strideW() - g.padW();
-                            for (int kx = 0; kx < g.kernelW(); kx++, k++, ix++) {
-                                if (ix >= 0 && ix < g.width()) {
-                                    out[k] = x[line + ix * xs[3]];
-                                }
+                            int src = plane + iy * xs[2] + (kx - g.padW()) * xs[3];
+                            int step = g.strideW() * xs[3];
+                            int dst = row + oy * ow;
+                            for (int ox = lo; ox < hi; ox++) {
+                                out[dst + ox] = x[src + ox * step];
                             }
                         }
                     }
@@ -200,27 +220,27 @@ public final class ConvKernels {
     }
 
     private static void col2im(float[] cols, int co, int[] cs, float[] out, Window g, int b0, int b1) {
-        int hw = g.height() * g.width();
+        int oh = g.outH();
         int ow = g.outW();
+        int w = g.width();
         for (int b = b0; b < b1; b++) {
-            for (int oy = 0; oy < g.outH(); oy++) {
-                for (int ox = 0; ox < ow; ox++) {
-                    int block = co + b * cs[0] + (oy * ow + ox) * cs[2];
-                    int row = 0;
-                    for (int c = 0; c < g.channels(); c++) {
-                        int plane = (b * g.channels() + c) * hw;
-                        for (int ky = 0; ky < g.kernelH(); ky++) {
+            int p = 0;
+            for (int c = 0; c < g.channels(); c++) {
+                int plane = (b * g.channels() + c) * g.height() * w;
+                for (int ky = 0; ky < g.kernelH(); ky++) {
+                    for (int kx = 0; kx < g.kernelW(); kx++, p++) {
+                        int row = co + b * cs[0] + p * cs[1];
+                        int lo = g.firstInside(kx);
+                        int hi = g.endInside(kx);
+                        for (int oy = 0; oy < oh; oy++) {
                             int iy = oy * g.strideH() - g.padH() + ky;
                             if (iy < 0 || iy >= g.height()) {
-                                row += g.kernelW();
                                 continue;
                             }
-                            int line = plane + iy * g.width();
-                            int ix = ox * g.strideW() - g.padW();
-                            for (int kx = 0; kx < g.kernelW(); kx++, row++, ix++) {
-                                if (ix >= 0 && ix < g.width()) {
-                                    out[line + ix] += cols[block + row * cs[1]];
-                                }
+                            int dst = plane + iy * w + kx - g.padW();
+                            int src = row + oy * ow * cs[2];
+                            for (int ox = lo; ox < hi; ox++) {
+                                out[dst + ox * g.strideW()] += cols[src + ox * cs[2]];
                             }
                         }
                     }
@@ -230,27 +250,27 @@ public final class ConvKernels {
     }
 
     private static void col2im(double[] cols, int co, int[] cs, double[] out, Window g, int b0, int b1) {
-        int hw = g.height() * g.width();
+        int oh = g.outH();
         int ow = g.outW();
+        int w = g.width();
         for (int b = b0; b < b1; b++) {
-            for (int oy = 0; oy < g.outH(); oy++) {
-                for (int ox = 0; ox < ow; ox++) {
-                    int block = co + b * cs[0] + (oy * ow + ox) * cs[2];
-                    int row = 0;
-                    for (int c = 0; c < g.channels(); c++) {
-                        int plane = (b * g.channels() + c) * hw;
-                        for (int ky = 0; ky < g.kernelH(); ky++) {
+            int p = 0;
+            for (int c = 0; c < g.channels(); c++) {
+                int plane = (b * g.channels() + c) * g.height() * w;
+                for (int ky = 0; ky < g.kernelH(); ky++) {
+                    for (int kx = 0; kx < g.kernelW(); kx++, p++) {
+                        int row = co + b * cs[0] + p * cs[1];
+                        int lo = g.firstInside(kx);
+                        int hi = g.endInside(kx);
+                        for (int oy = 0; oy < oh; oy++) {
                             int iy = oy * g.strideH() - g.padH() + ky;
                             if (iy < 0 || iy >= g.height()) {
-                                row += g.kernelW();
                                 continue;
                             }
-                            int line = plane + iy * g.width();
-                            int ix = ox * g.strideW() - g.padW();
-                            for (int kx = 0; kx < g.kernelW(); kx++, row++, ix++) {
-                                if (ix >= 0 && ix < g.width()) {
-                                    out[line + ix] += cols[block + row * cs[1]];
-                                }
+                            int dst = plane + iy * w + kx - g.padW();
+                            int src = row + oy * ow * cs[2];
+                            for (int ox = lo; ox < hi; ox++) {
+                                out[dst + ox * g.strideW()] += cols[src + ox * cs[2]];
                             }
                         }
                     }

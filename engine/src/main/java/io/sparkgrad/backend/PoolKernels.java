@@ -18,7 +18,7 @@ public final class PoolKernels {
 
     /**
      * Maximum of each window (padding counts as −∞, so it never wins); the first maximum on ties,
-     * and NaN wins, as in PyTorch.
+     * and a NaN wins (the last one, if several), as in PyTorch.
      */
     public static MaxPooled maxPool2d(Tensor x, Window g) {
         Elementwise.requireFloat(x, "maxPool2d");
@@ -41,29 +41,79 @@ public final class PoolKernels {
         return new MaxPooled(values, indices);
     }
 
+    /**
+     * The gradient of {@link #maxPool2d}: a zeroed {@code [N, C, H, W]} plus each {@code grad}
+     * value added at the position its window's maximum came from ({@code indices}, flat within the plane).
+     */
+    public static Tensor maxPool2dBackward(Tensor grad, Tensor indices, int[] inputShape) {
+        Elementwise.requireFloat(grad, "maxPool2dBackward");
+        Tensor g = grad.contiguousData();
+        Tensor idx = indices.contiguousData();
+        Tensor out = Tensor.empty(grad.dtype(), inputShape);
+        int batch = inputShape[0];
+        int planeOut = g.numel() / Math.max(1, batch * inputShape[1]);
+        int planeIn = inputShape[2] * inputShape[3];
+        int perImage = inputShape[1];
+        long[] at = idx.storage().longs();
+        int go = g.storageOffset();
+        int io = idx.storageOffset();
+        Parallel.Body body;
+        if (g.dtype() == DType.FLOAT32) {
+            float[] src = g.storage().floats();
+            float[] dst = out.storage().floats();
+            body = (b0, b1) -> {
+                for (int plane = b0 * perImage; plane < b1 * perImage; plane++) {
+                    int base = plane * planeIn;
+                    for (int k = plane * planeOut, end = k + planeOut; k < end; k++) {
+                        dst[base + (int) at[io + k]] += src[go + k];
+                    }
+                }
+            };
+        } else {
+            double[] src = g.storage().doubles();
+            double[] dst = out.storage().doubles();
+            body = (b0, b1) -> {
+                for (int plane = b0 * perImage; plane < b1 * perImage; plane++) {
+                    int base = plane * planeIn;
+                    for (int k = plane * planeOut, end = k + planeOut; k < end; k++) {
+                        dst[base + (int) at[io + k]] += src[go + k];
+                    }
+                }
+            };
+        }
+        ConvKernels.forBatch(batch, (long) perImage * planeOut, body);
+        return out;
+    }
+
+    // The float32 and float64 loops are the same code over different arrays (one JIT-compiled loop
+    // each). Sizes are read into locals once: the output size is a division, too slow per element.
+
     private static void maxPool(float[] x, int xo, int[] xs, float[] out, long[] idx, Window g, int b0, int b1) {
-        int o = b0 * g.channels() * g.blocks();
+        int channels = g.channels();
+        int h = g.height();
+        int w = g.width();
+        int oh = g.outH();
+        int ow = g.outW();
+        int o = b0 * channels * oh * ow;
         for (int b = b0; b < b1; b++) {
-            for (int c = 0; c < g.channels(); c++) {
+            for (int c = 0; c < channels; c++) {
                 int plane = xo + b * xs[0] + c * xs[1];
-                for (int oy = 0; oy < g.outH(); oy++) {
+                for (int oy = 0; oy < oh; oy++) {
                     int y0 = Math.max(oy * g.strideH() - g.padH(), 0);
-                    int y1 = Math.min(oy * g.strideH() - g.padH() + g.kernelH(), g.height());
-                    for (int ox = 0; ox < g.outW(); ox++, o++) {
+                    int y1 = Math.min(oy * g.strideH() - g.padH() + g.kernelH(), h);
+                    for (int ox = 0; ox < ow; ox++, o++) {
                         int x0 = Math.max(ox * g.strideW() - g.padW(), 0);
-                        int x1 = Math.min(ox * g.strideW() - g.padW() + g.kernelW(), g.width());
+                        int x1 = Math.min(ox * g.strideW() - g.padW() + g.kernelW(), w);
                         float best = Float.NEGATIVE_INFINITY;
-                        int at = y0 * g.width() + x0;
+                        int at = y0 * w + x0;
                         for (int iy = y0; iy < y1; iy++) {
+                            int line = plane + iy * xs[2];
                             for (int ix = x0; ix < x1; ix++) {
-                                float v = x[plane + iy * xs[2] + ix * xs[3]];
-                                if (v > best || Float.isNaN(v)) {
+                                float v = x[line + ix * xs[3]];
+                                // PyTorch's rule: a larger value or a NaN takes over.
+                                if (v > best || v != v) {
                                     best = v;
-                                    at = iy * g.width() + ix;
-                                    if (Float.isNaN(v)) {
-                                        iy = y1;
-                                        break;
-                                    }
+                                    at = iy * w + ix;
                                 }
                             }
                         }
@@ -76,28 +126,31 @@ public final class PoolKernels {
     }
 
     private static void maxPool(double[] x, int xo, int[] xs, double[] out, long[] idx, Window g, int b0, int b1) {
-        int o = b0 * g.channels() * g.blocks();
+        int channels = g.channels();
+        int h = g.height();
+        int w = g.width();
+        int oh = g.outH();
+        int ow = g.outW();
+        int o = b0 * channels * oh * ow;
         for (int b = b0; b < b1; b++) {
-            for (int c = 0; c < g.channels(); c++) {
+            for (int c = 0; c < channels; c++) {
                 int plane = xo + b * xs[0] + c * xs[1];
-                for (int oy = 0; oy < g.outH(); oy++) {
+                for (int oy = 0; oy < oh; oy++) {
                     int y0 = Math.max(oy * g.strideH() - g.padH(), 0);
-                    int y1 = Math.min(oy * g.strideH() - g.padH() + g.kernelH(), g.height());
-                    for (int ox = 0; ox < g.outW(); ox++, o++) {
+                    int y1 = Math.min(oy * g.strideH() - g.padH() + g.kernelH(), h);
+                    for (int ox = 0; ox < ow; ox++, o++) {
                         int x0 = Math.max(ox * g.strideW() - g.padW(), 0);
-                        int x1 = Math.min(ox * g.strideW() - g.padW() + g.kernelW(), g.width());
+                        int x1 = Math.min(ox * g.strideW() - g.padW() + g.kernelW(), w);
                         double best = Double.NEGATIVE_INFINITY;
-                        int at = y0 * g.width() + x0;
+                        int at = y0 * w + x0;
                         for (int iy = y0; iy < y1; iy++) {
+                            int line = plane + iy * xs[2];
                             for (int ix = x0; ix < x1; ix++) {
-                                double v = x[plane + iy * xs[2] + ix * xs[3]];
-                                if (v > best || Double.isNaN(v)) {
+                                double v = x[line + ix * xs[3]];
+                                // PyTorch's rule: a larger value or a NaN takes over.
+                                if (v > best || v != v) {
                                     best = v;
-                                    at = iy * g.width() + ix;
-                                    if (Double.isNaN(v)) {
-                                        iy = y1;
-                                        break;
-                                    }
+                                    at = iy * w + ix;
                                 }
                             }
                         }

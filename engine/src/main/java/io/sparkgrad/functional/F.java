@@ -155,7 +155,7 @@ public final class F {
      * 2-D convolution (cross-correlation, as every deep-learning library) of {@code [N, C, H, W]}
      * (or unbatched {@code [C, H, W]}) with {@code weight [out, C, kh, kw]}, plus {@code bias [out]}
      * (may be null). Computed as im2col followed by one matrix product
-     * {@code [N·L, C·kh·kw] · [C·kh·kw, out]} on the BLAS path.
+     * {@code [out, C·kh·kw] · [C·kh·kw, N·L]} on the BLAS path ({@code L} output positions per image).
      */
     public static Tensor conv2d(Tensor x, Tensor weight, Tensor bias, int[] stride, int[] padding) {
         if (x.dim() == 3) {
@@ -178,17 +178,18 @@ public final class F {
         int outChannels = weight.size(0);
         int kh = weight.size(2);
         int kw = weight.size(3);
-        Tensor cols = unfold(x, new int[] {kh, kw}, padding, stride);          // [N, P, L], stored [N, L, P]
+        Tensor cols = unfold(x, new int[] {kh, kw}, padding, stride);          // [N, P, L], stored [P, N, L]
         int patch = cols.size(1);
         int blocks = cols.size(2);
-        Tensor rows = cols.transpose(1, 2).reshape(n * blocks, patch);          // a view, no copy
-        Tensor out = rows.mm(weight.reshape(outChannels, patch).t());           // [N·L, out]
+        Tensor byPatch = cols.permute(1, 0, 2).reshape(patch, n * blocks);     // a view, no copy
+        Tensor out = weight.reshape(outChannels, patch).mm(byPatch);           // [out, N·L]
         if (bias != null) {
-            out = out.add(bias);
+            out = out.add(bias.reshape(outChannels, 1));
         }
         int oh = (x.size(2) + 2 * padding[0] - kh) / stride[0] + 1;
         int ow = blocks / oh;
-        return out.reshape(n, oh, ow, outChannels).permute(0, 3, 1, 2).contiguous();
+        // [out, N, oh, ow] to [N, out, oh, ow]: one contiguous run of oh·ow values per channel and image.
+        return out.reshape(outChannels, n, oh, ow).permute(1, 0, 2, 3).contiguous();
     }
 
     /** {@code conv2d} with a square stride and padding. */

@@ -11,7 +11,8 @@ import io.sparkgrad.backend.ConvKernels.Window;
  * {@code unfold}: every {@code kh × kw} window of a zero-padded {@code [N, C, H, W]} input as a
  * column, {@code out[n, (c·kh + i)·kw + j, l] = x[n, c, oy·sh - ph + i, ox·sw - pw + j]} for
  * window {@code l = oy·OW + ox} (0 in the padding); shape {@code [N, C·kh·kw, OH·OW]}. The output
- * is stored window-major (see {@link ConvKernels}), so convolution turns it into one GEMM for free.
+ * is stored as {@code [C·kh·kw, N, L]} (see {@link ConvKernels}), so convolution turns it into one GEMM
+ * over the whole batch for free.
  * <br>{@code x: col2im(grad)} — the windows summed back where they came from ({@link Col2Im}).
  */
 public final class Im2Col extends Node {

@@ -11,8 +11,8 @@ import io.sparkgrad.backend.PoolKernels;
 /**
  * 2-D max pooling of {@code [N, C, H, W]}: {@code out[n, c, oy, ox] = max x[n, c, y, x]} over the
  * window at {@code (oy·sh - ph, ox·sw - pw)} (padding never wins; NaN does; the first maximum on ties).
- * <br>{@code x: grad} routed to the position of each window's maximum (summed where windows
- * overlap): a scatter-add with the saved indices, so second derivatives work too.
+ * <br>{@code x: grad} routed to the position of each window's maximum, summed where windows
+ * overlap ({@link MaxPool2dBackward}, with the saved indices).
  */
 public final class MaxPool2dWithIndices extends Node {
     private SavedTensor indices;
@@ -45,12 +45,6 @@ public final class MaxPool2dWithIndices extends Node {
 
     @Override
     protected Tensor[] backward(Tensor grad) {
-        // Each [H, W] plane is one row; the indices are flat positions within it.
-        Tensor index = indices.unpack();
-        int planes = inputShape[0] * inputShape[1];
-        int[] rows = {planes, index.size(2) * index.size(3)};
-        int[] flatInput = {planes, inputShape[2] * inputShape[3]};
-        Tensor routed = ScatterAdd.apply(flatInput, 1, index.reshape(rows), grad.reshape(rows));
-        return new Tensor[] {routed.reshape(inputShape)};
+        return new Tensor[] {MaxPool2dBackward.apply(grad, indices.unpack(), inputShape)};
     }
 }
