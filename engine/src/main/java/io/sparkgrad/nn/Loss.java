@@ -38,9 +38,4 @@ public abstract class Loss extends Module {
     protected final Tensor registerOptionalBuffer(String name, Tensor weight) {
         return weight == null ? null : registerBuffer(name, weight.detach());
     }
-
-    @Override
-    protected String extraRepr() {
-        return "";
-    }
 }

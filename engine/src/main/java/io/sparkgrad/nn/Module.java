@@ -12,6 +12,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -52,6 +53,7 @@ public abstract class Module {
     /** Registers a learned tensor under {@code name} (a {@code requiresGrad} leaf). */
     protected final Parameter registerParameter(String name, Parameter parameter) {
         checkNewName(name);
+        Objects.requireNonNull(parameter, () -> "parameter '" + name + "' is null; leave it unregistered instead");
         parameters.put(name, parameter);
         return parameter;
     }
@@ -59,6 +61,7 @@ public abstract class Module {
     /** Registers saved, unlearned state under {@code name}; it is part of {@link #stateDict()}. */
     protected final Tensor registerBuffer(String name, Tensor buffer) {
         checkNewName(name);
+        Objects.requireNonNull(buffer, () -> "buffer '" + name + "' is null; leave it unregistered instead");
         if (buffer.requiresGrad()) {
             throw new IllegalArgumentException("buffer '" + name + "' requires grad; register it as a Parameter instead");
         }
@@ -69,6 +72,7 @@ public abstract class Module {
     /** Registers a child module under {@code name} (PyTorch's {@code add_module}). */
     protected final <M extends Module> M registerModule(String name, M module) {
         checkNewName(name);
+        Objects.requireNonNull(module, () -> "module '" + name + "' is null");
         if (module == this) {
             throw new IllegalArgumentException("a module cannot be its own child ('" + name + "')");
         }
