@@ -96,7 +96,7 @@ public final class F {
      * from {@code gen}, so a seeded generator gives the same mask on every run.
      */
     public static Tensor dropout(Tensor x, double p, boolean training, Generator gen) {
-        if (p < 0 || p > 1) {
+        if (!(p >= 0 && p <= 1)) {
             throw new IllegalArgumentException("dropout probability has to be between 0 and 1, but got " + p);
         }
         if (!training || p == 0) {
@@ -108,7 +108,7 @@ public final class F {
         for (int i = 0; i < u.length; i++) {
             u[i] = u[i] < 1 - p ? scale : 0;
         }
-        Tensor mask = Tensor.of(u, x.shape()).to(x.dtype());
+        Tensor mask = x.dtype() == DType.FLOAT64 ? Tensor.wrap(u, x.shape()) : Tensor.of(u, x.shape()).to(x.dtype());
         return x.mul(mask);
     }
 

@@ -23,7 +23,7 @@ public class Dropout extends Module {
     }
 
     public Dropout(double p, Generator gen) {
-        if (p < 0 || p > 1) {
+        if (!(p >= 0 && p <= 1)) {
             throw new IllegalArgumentException("dropout probability has to be between 0 and 1, but got " + p);
         }
         this.p = p;
