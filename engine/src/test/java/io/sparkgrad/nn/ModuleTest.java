@@ -1,6 +1,5 @@
 package io.sparkgrad.nn;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -14,12 +13,16 @@ import io.sparkgrad.Generator;
 import io.sparkgrad.Tensor;
 import io.sparkgrad.autograd.GradMode;
 import io.sparkgrad.functional.F;
+import io.sparkgrad.io.SafeTensors;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Module mechanics: registration, traversal, state dicts, modes, gradients, dtype conversion, printing. */
 class ModuleTest {
@@ -79,6 +82,21 @@ class ModuleTest {
         assertTrue(result.isEmpty());
         assertTrue(a.apply(x).valueEquals(b.apply(x)));
         assertEquals(1, b.stateDict().get("1.num_batches_tracked").item());
+    }
+
+    @Test
+    void stateDictSurvivesASafetensorsFile(@TempDir Path dir) throws IOException {
+        Sequential a = cnn(1);
+        a.apply(Tensor.randn(DType.FLOAT32, new Generator(3), 2, 1, 4, 4));
+        Path file = dir.resolve("model.safetensors");
+        SafeTensors.save(a.stateDict(), file);
+        Sequential b = cnn(2);
+        assertTrue(b.loadStateDict(SafeTensors.load(file).tensors()).isEmpty());
+        for (Map.Entry<String, Tensor> e : a.stateDict().entrySet()) {
+            Tensor loaded = b.stateDict().get(e.getKey());
+            assertEquals(e.getValue().dtype(), loaded.dtype(), e.getKey());
+            assertTrue(e.getValue().valueEquals(loaded), e.getKey());
+        }
     }
 
     @Test
