@@ -89,12 +89,16 @@ public class Tensor {
     }
 
     private Tensor(Storage storage, int[] shape, int[] strides, int offset, Tensor viewBase) {
+        this(storage, shape, strides, offset, viewBase, Shapes.numel(shape));
+    }
+
+    private Tensor(Storage storage, int[] shape, int[] strides, int offset, Tensor viewBase, int numel) {
         this.storage = storage;
         this.shape = shape;
         this.strides = strides;
         this.offset = offset;
         this.viewBase = viewBase;
-        this.numel = Shapes.numel(shape);
+        this.numel = numel;
     }
 
     // ------------------------------------------------------------------ creation
@@ -158,7 +162,8 @@ public class Tensor {
 
     /** A new tensor with unspecified (in fact zero) values. */
     public static Tensor empty(DType dtype, int... shape) {
-        return contiguous(Storage.allocate(dtype, Shapes.numel(shape)), shape);
+        int n = Shapes.numel(shape);
+        return new Tensor(Storage.allocate(dtype, n), shape.clone(), Shapes.contiguousStrides(shape), 0, null, n);
     }
 
     public static Tensor zeros(int... shape) {
@@ -302,6 +307,11 @@ public class Tensor {
 
     public int numel() {
         return numel;
+    }
+
+    /** Whether this tensor has exactly the given shape. */
+    public boolean hasShape(int... expected) {
+        return Arrays.equals(shape, expected);
     }
 
     /** Whether both tensors have the same shape ({@code a.shape == b.shape}). */
@@ -455,7 +465,7 @@ public class Tensor {
 
     /** A tensor sharing this one's storage that is not part of any graph. */
     public Tensor detach() {
-        return new Tensor(storage, shape, strides, offset, null);
+        return new Tensor(storage, shape, strides, offset, null, numel);
     }
 
     // ------------------------------------------------------------------ data access

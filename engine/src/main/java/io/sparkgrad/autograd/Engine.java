@@ -14,10 +14,18 @@ import java.util.Map;
  * overflow the stack): first a discovery pass that counts, for every node, how many edges lead
  * into it; then Kahn's algorithm, which runs a node only once every gradient bound for it has
  * arrived and been summed. Each formula's result is checked against the input it belongs to and
- * reduced to its shape when the op broadcast.
+ * reduced to its shape when the op broadcast. All bookkeeping lives in this call's own map, so
+ * graphs that share leaves can run backward on several threads at once.
  */
 final class Engine {
     private Engine() {
+    }
+
+    /** Per-node bookkeeping for one backward pass. */
+    private static final class Slot {
+        int dependencies;
+        Tensor grad;
+        boolean needed = true;
     }
 
     /**
@@ -29,59 +37,59 @@ final class Engine {
      */
     static Tensor[] run(List<Tensor> outputs, List<Tensor> gradOutputs, boolean retainGraph, boolean createGraph,
                         List<Tensor> captures) {
-        Map<Node, Tensor> pending = new IdentityHashMap<>();
-        List<Node> roots = new ArrayList<>();
-        for (int i = 0; i < outputs.size(); i++) {
-            Tensor out = outputs.get(i);
-            Node root = out.gradFn() != null ? out.gradFn() : out.gradAccumulator();
-            roots.add(root);
-            pending.merge(root, gradOutputs.get(i), Engine::sum);
+        List<Node> roots = new ArrayList<>(outputs.size());
+        for (Tensor out : outputs) {
+            roots.add(out.gradFn() != null ? out.gradFn() : out.gradAccumulator());
+        }
+        Map<Node, Slot> slots = discover(roots);
+        for (int i = 0; i < roots.size(); i++) {
+            Slot s = slots.get(roots.get(i));
+            s.grad = s.grad == null ? gradOutputs.get(i) : s.grad.add(gradOutputs.get(i));
         }
 
-        Map<Node, Integer> captureIndex = new IdentityHashMap<>();
+        Map<Node, Integer> captureIndex = null;
+        Tensor[] captured = null;
         if (captures != null) {
+            captureIndex = new IdentityHashMap<>();
             for (int i = 0; i < captures.size(); i++) {
                 Tensor t = captures.get(i);
                 captureIndex.put(t.gradFn() != null ? t.gradFn() : t.gradAccumulator(), i);
             }
+            markNeeded(roots, slots, captureIndex);
+            captured = new Tensor[captures.size()];
         }
 
-        List<Node> order = topologicalOrder(roots);
-        Map<Node, Boolean> needed = captures == null ? null : neededNodes(order, captureIndex);
-        Tensor[] captured = captures == null ? null : new Tensor[captures.size()];
-
+        ArrayDeque<Node> ready = new ArrayDeque<>();
+        for (Node r : roots) {
+            Slot s = slots.get(r);
+            if (s.dependencies == 0) {
+                s.dependencies = -1;
+                ready.add(r);
+            }
+        }
         boolean previousMode = GradMode.setEnabled(createGraph);
         try {
-            for (Node node : order) {
-                Tensor grad = pending.remove(node);
-                if (grad == null || (needed != null && !needed.get(node))) {
-                    continue;
-                }
-                Integer slot = captureIndex.get(node);
-                if (slot != null) {
-                    captured[slot] = grad;
-                }
-                if (node instanceof AccumulateGrad) {
-                    if (captures == null) {
-                        ((AccumulateGrad) node).accumulate(grad, createGraph);
-                    }
-                    continue;
-                }
-                Tensor retained = node.retainedOutput();
-                if (retained != null && captures == null) {
-                    retainGrad(retained, grad, createGraph);
-                }
-                Tensor[] inputGrads = node.backward(grad);
-                if (!retainGraph) {
-                    node.releaseSaved();
-                }
+            while (!ready.isEmpty()) {
+                Node node = ready.poll();
+                Slot slot = slots.get(node);
+                Tensor grad = slot.grad;
+                slot.grad = null;
+                Tensor[] inputGrads = grad == null || !slot.needed ? null
+                        : apply(node, grad, retainGraph, createGraph, captureIndex, captured);
                 Node[] next = node.next();
                 for (int i = 0; i < next.length; i++) {
-                    if (next[i] == null || inputGrads[i] == null) {
+                    Node m = next[i];
+                    if (m == null) {
                         continue;
                     }
-                    Tensor g = validate(node, i, inputGrads[i]);
-                    pending.merge(next[i], g, Engine::sum);
+                    Slot target = slots.get(m);
+                    if (inputGrads != null && inputGrads[i] != null) {
+                        Tensor g = validate(node, i, inputGrads[i]);
+                        target.grad = target.grad == null ? g : target.grad.add(g);
+                    }
+                    if (--target.dependencies == 0) {
+                        ready.add(m);
+                    }
                 }
             }
         } finally {
@@ -90,12 +98,38 @@ final class Engine {
         return captured;
     }
 
-    /** Kahn's algorithm over the nodes reachable from the roots: every node after all its consumers. */
-    private static List<Node> topologicalOrder(List<Node> roots) {
-        Map<Node, int[]> inDegree = new IdentityHashMap<>();
+    /** Runs one node: captures, accumulates into a leaf, or applies the gradient formula. */
+    private static Tensor[] apply(Node node, Tensor grad, boolean retainGraph, boolean createGraph,
+                                  Map<Node, Integer> captureIndex, Tensor[] captured) {
+        if (captureIndex != null) {
+            Integer at = captureIndex.get(node);
+            if (at != null) {
+                captured[at] = grad;
+            }
+        }
+        if (node instanceof AccumulateGrad) {
+            if (captureIndex == null) {
+                ((AccumulateGrad) node).accumulate(grad, createGraph);
+            }
+            return null;
+        }
+        Tensor retained = node.retainedOutput();
+        if (retained != null && captureIndex == null) {
+            retainGrad(retained, grad, createGraph);
+        }
+        Tensor[] inputGrads = node.backward(grad);
+        if (!retainGraph) {
+            node.releaseSaved();
+        }
+        return inputGrads;
+    }
+
+    /** Every node reachable from the roots, with the number of edges that lead into it. */
+    private static Map<Node, Slot> discover(List<Node> roots) {
+        Map<Node, Slot> slots = new IdentityHashMap<>();
         ArrayDeque<Node> stack = new ArrayDeque<>();
         for (Node r : roots) {
-            if (inDegree.putIfAbsent(r, new int[1]) == null) {
+            if (slots.putIfAbsent(r, new Slot()) == null) {
                 stack.push(r);
             }
         }
@@ -105,19 +139,31 @@ final class Engine {
                 if (m == null) {
                     continue;
                 }
-                int[] d = inDegree.get(m);
-                if (d == null) {
-                    inDegree.put(m, new int[] {1});
+                Slot s = slots.get(m);
+                if (s == null) {
+                    s = new Slot();
+                    slots.put(m, s);
                     stack.push(m);
-                } else {
-                    d[0]++;
                 }
+                s.dependencies++;
             }
         }
-        List<Node> order = new ArrayList<>(inDegree.size());
+        return slots;
+    }
+
+    /**
+     * For {@code Autograd.grad}: a node runs only if some captured tensor lies at or below it.
+     * Visits nodes consumers-first (Kahn's order on a copy of the counts), then decides in reverse.
+     */
+    private static void markNeeded(List<Node> roots, Map<Node, Slot> slots, Map<Node, Integer> captureIndex) {
+        Map<Node, int[]> remaining = new IdentityHashMap<>();
+        for (Map.Entry<Node, Slot> e : slots.entrySet()) {
+            remaining.put(e.getKey(), new int[] {e.getValue().dependencies});
+        }
+        List<Node> order = new ArrayList<>(slots.size());
         ArrayDeque<Node> ready = new ArrayDeque<>();
         for (Node r : roots) {
-            int[] d = inDegree.get(r);
+            int[] d = remaining.get(r);
             if (d[0] == 0) {
                 d[0] = -1;
                 ready.add(r);
@@ -127,17 +173,11 @@ final class Engine {
             Node n = ready.poll();
             order.add(n);
             for (Node m : n.next()) {
-                if (m != null && --inDegree.get(m)[0] == 0) {
+                if (m != null && --remaining.get(m)[0] == 0) {
                     ready.add(m);
                 }
             }
         }
-        return order;
-    }
-
-    /** For {@code Autograd.grad}: a node runs only if some captured tensor lies below it. */
-    private static Map<Node, Boolean> neededNodes(List<Node> order, Map<Node, Integer> captureIndex) {
-        Map<Node, Boolean> needed = new IdentityHashMap<>();
         for (int i = order.size() - 1; i >= 0; i--) {
             Node n = order.get(i);
             boolean need = captureIndex.containsKey(n);
@@ -145,11 +185,10 @@ final class Engine {
                 if (need) {
                     break;
                 }
-                need = m != null && needed.get(m);
+                need = m != null && slots.get(m).needed;
             }
-            needed.put(n, need);
+            slots.get(n).needed = need;
         }
-        return needed;
     }
 
     private static void retainGrad(Tensor output, Tensor grad, boolean createGraph) {
@@ -164,7 +203,7 @@ final class Engine {
     /** Checks a formula's gradient against its input: sums broadcast dimensions away, casts dtype. */
     private static Tensor validate(Node node, int i, Tensor g) {
         int[] expected = node.inputShape(i);
-        if (!java.util.Arrays.equals(g.shape(), expected)) {
+        if (!g.hasShape(expected)) {
             if (!Shapes.expandable(expected, g.shape())) {
                 throw new IllegalStateException("Function " + node.name() + " returned an invalid gradient at index "
                         + i + " - got " + Shapes.str(g.shape()) + " but expected shape compatible with "
@@ -176,9 +215,5 @@ final class Engine {
             g = g.to(node.inputDtype(i));
         }
         return g;
-    }
-
-    private static Tensor sum(Tensor a, Tensor b) {
-        return a.add(b);
     }
 }

@@ -194,13 +194,36 @@ public final class Gemm {
 
     /** Tiny products (the tutorial's 1×5·5×3): a row-times-matrix loop beats any call overhead. */
     private static void small(Operand pa, Operand pb, int m, int n, int k, Tensor out, int outOff) {
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) {
-                double s = 0;
-                for (int p = 0; p < k; p++) {
-                    s += pa.get(i, p) * pb.get(p, j);
+        // Element (r, c) of an operand sits at off + r*rs + c*cs.
+        int ars = pa.transposed() ? 1 : pa.ld;
+        int acs = pa.transposed() ? pa.ld : 1;
+        int brs = pb.transposed() ? 1 : pb.ld;
+        int bcs = pb.transposed() ? pb.ld : 1;
+        if (out.dtype() == DType.FLOAT32) {
+            float[] a = pa.t.storage().floats();
+            float[] b = pb.t.storage().floats();
+            float[] c = out.storage().floats();
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    float s = 0;
+                    for (int p = 0; p < k; p++) {
+                        s += a[pa.off + i * ars + p * acs] * b[pb.off + p * brs + j * bcs];
+                    }
+                    c[outOff + i * n + j] = s;
                 }
-                out.storage().setFromDouble(outOff + i * n + j, s);
+            }
+        } else {
+            double[] a = pa.t.storage().doubles();
+            double[] b = pb.t.storage().doubles();
+            double[] c = out.storage().doubles();
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    double s = 0;
+                    for (int p = 0; p < k; p++) {
+                        s += a[pa.off + i * ars + p * acs] * b[pb.off + p * brs + j * bcs];
+                    }
+                    c[outOff + i * n + j] = s;
+                }
             }
         }
     }
@@ -221,10 +244,6 @@ public final class Gemm {
 
         boolean transposed() {
             return "T".equals(trans);
-        }
-
-        double get(int r, int c) {
-            return t.storage().getAsDouble(transposed() ? off + c * ld + r : off + r * ld + c);
         }
 
         static Operand of(Tensor t, int off, int rowStride, int colStride, int rows, int cols) {

@@ -77,6 +77,16 @@ public final class Layout {
 
     /** Sets every element of a (possibly strided) tensor to {@code value}. */
     public static void fill(Tensor dst, double value) {
+        if (dst.isContiguous()) {
+            int from = dst.storageOffset();
+            int to = from + dst.numel();
+            Storage d = dst.storage();
+            switch (d.dtype()) {
+                case FLOAT32: java.util.Arrays.fill(d.floats(), from, to, (float) value); return;
+                case FLOAT64: java.util.Arrays.fill(d.doubles(), from, to, value); return;
+                default: java.util.Arrays.fill(d.longs(), from, to, (long) value); return;
+            }
+        }
         StridedPlan plan = StridedPlan.of(dst.shape(), dst.stride());
         Storage d = dst.storage();
         int n = plan.inner;
