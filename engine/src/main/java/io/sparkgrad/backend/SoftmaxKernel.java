@@ -40,6 +40,28 @@ public final class SoftmaxKernel {
         return dim == last ? rows : Layout.contiguousCopy(rows.transpose(dim, last));
     }
 
+    /** {@code log Σ exp(x)} over one contiguous run of a float tensor's storage, computed stably. */
+    public static double logSumExp(Tensor t, int from, int n) {
+        if (t.dtype() == DType.FLOAT32) {
+            float[] a = t.storage().floats();
+            float m;
+            if (V != null) {
+                m = V.max(a, from, n);
+            } else {
+                m = Float.NEGATIVE_INFINITY;
+                for (int i = 0; i < n; i++) m = Math.max(m, a[from + i]);
+            }
+            double sum = V != null ? V.expSum(a, from, m, null, 0, n) : scalarExpSum(a, from, n, m);
+            return m + Math.log(sum);
+        }
+        double[] a = t.storage().doubles();
+        double m = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) m = Math.max(m, a[from + i]);
+        double sum = 0;
+        for (int i = 0; i < n; i++) sum += Math.exp(a[from + i] - m);
+        return m + Math.log(sum);
+    }
+
     /** One row in place: subtract the maximum, exponentiate, normalise (or subtract log-sum-exp). */
     static void softmaxRow(float[] a, int base, int n, boolean log) {
         float m;

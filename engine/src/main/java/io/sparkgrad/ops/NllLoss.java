@@ -1,6 +1,5 @@
 package io.sparkgrad.ops;
 
-import io.sparkgrad.DType;
 import io.sparkgrad.Shapes;
 import io.sparkgrad.Tensor;
 import io.sparkgrad.autograd.Graph;
@@ -33,44 +32,10 @@ public final class NllLoss extends Node {
         if (input.dim() != 2) {
             throw new IllegalArgumentException("nllLoss: expected input of shape [N, C] or [C], got " + Shapes.str(x.shape()));
         }
-        if (t.dtype() != DType.INT64) {
-            throw new IllegalArgumentException("nllLoss: target must be an int64 tensor of class indices, got "
-                    + t.dtype() + "; build it with Tensor.of(long[], n)");
-        }
-        int n = input.size(0);
-        int classes = input.size(1);
-        if (t.dim() != 1 || t.size(0) != n) {
-            throw new IllegalArgumentException("nllLoss: expected target of shape [" + n + "] for input "
-                    + Shapes.str(x.shape()) + ", got " + Shapes.str(target.shape()));
-        }
-        if (weight != null && (weight.dim() != 1 || weight.size(0) != classes)) {
-            throw new IllegalArgumentException("nllLoss: weight must have shape [" + classes + "], got "
-                    + Shapes.str(weight.shape()));
-        }
-        long[] labels = t.toLongArray();
-        double[] w = weight == null ? null : weight.toDoubleArray();
-        double[] scale = new double[n];
-        double total = 0;
-        for (int i = 0; i < n; i++) {
-            long c = labels[i];
-            if (c == ignoreIndex) {
-                continue;
-            }
-            if (c < 0 || c >= classes) {
-                throw new IndexOutOfBoundsException("nllLoss: target " + c + " at row " + i + " is out of range for "
-                        + classes + " classes (expected 0.." + (classes - 1) + ")");
-            }
-            double wc = w == null ? 1.0 : w[(int) c];
-            scale[i] = -wc;
-            total += wc;
-        }
-        if (reduction == Reduction.MEAN) {
-            for (int i = 0; i < n; i++) {
-                scale[i] /= total;
-            }
-        }
-        Tensor scaleT = Ops.cast(Tensor.of(scale, n), x.dtype());
-        Tensor safeIdx = Tensor.of(clampIgnored(labels, ignoreIndex), n, 1);
+        ClassTargets targets = ClassTargets.of("nllLoss", input, t, weight, reduction, ignoreIndex);
+        int n = targets.rows;
+        Tensor scaleT = targets.scaleTensor(x.dtype());
+        Tensor safeIdx = targets.indexColumn();
         Tensor picked = io.sparkgrad.backend.Indexing.gather(input.detach(), 1, safeIdx).reshape(n);
         Tensor per = io.sparkgrad.backend.Elementwise.binary(io.sparkgrad.backend.BinaryKernel.MUL, picked, scaleT, "nllLoss");
         Tensor out = reduction == Reduction.NONE ? (single ? per.reshape() : per) : per.detach().sum();
@@ -84,16 +49,6 @@ public final class NllLoss extends Node {
         node.reduction = reduction;
         Tensor recorded = Graph.record(node, out, input);
         return recorded;
-    }
-
-    private static long[] clampIgnored(long[] labels, long ignoreIndex) {
-        long[] out = labels.clone();
-        for (int i = 0; i < out.length; i++) {
-            if (out[i] == ignoreIndex) {
-                out[i] = 0;
-            }
-        }
-        return out;
     }
 
     @Override
