@@ -116,7 +116,18 @@ public final class Gemm {
         int n = b.size(1);
         Tensor out = Tensor.empty(a.dtype(), m, n);
         gemm(a, a.storageOffset(), a.stride(0), a.stride(1), m, a.size(1),
-                b, b.storageOffset(), b.stride(0), b.stride(1), n, out, 0);
+                b, b.storageOffset(), b.stride(0), b.stride(1), n, out, 0, false);
+        return out;
+    }
+
+    /** {@code bias + [m,k] · [k,n] -> [m,n]}, the bias (broadcast to the output) accumulated onto by the product. */
+    public static Tensor addmm(Tensor bias, Tensor a, Tensor b) {
+        int m = a.size(0);
+        int n = b.size(1);
+        Tensor out = Tensor.empty(a.dtype(), m, n);
+        Layout.copyInto(bias, out);
+        gemm(a, a.storageOffset(), a.stride(0), a.stride(1), m, a.size(1),
+                b, b.storageOffset(), b.stride(0), b.stride(1), n, out, 0, true);
         return out;
     }
 
@@ -129,7 +140,7 @@ public final class Gemm {
         Tensor out = Tensor.empty(a.dtype(), batch, m, n);
         for (int i = 0; i < batch; i++) {
             gemm(a, a.storageOffset() + i * a.stride(0), a.stride(1), a.stride(2), m, k,
-                    b, b.storageOffset() + i * b.stride(0), b.stride(1), b.stride(2), n, out, i * m * n);
+                    b, b.storageOffset() + i * b.stride(0), b.stride(1), b.stride(2), n, out, i * m * n, false);
         }
         return out;
     }
@@ -142,37 +153,43 @@ public final class Gemm {
         Tensor out = Tensor.empty(a.dtype(), a.size(0), b.size(1));
         Operand pa = Operand.of(a, a.storageOffset(), a.stride(0), a.stride(1), a.size(0), a.size(1));
         Operand pb = Operand.of(b, b.storageOffset(), b.stride(0), b.stride(1), b.size(0), b.size(1));
-        sgemm(impl, pa, pb, a.size(0), b.size(1), a.size(1), out.storage().floats(), 0);
+        sgemm(impl, pa, pb, a.size(0), b.size(1), a.size(1), out.storage().floats(), 0, false);
         return out;
     }
 
+    /** {@code out = A·B}, or {@code out += A·B} when {@code accumulate}. */
     private static void gemm(Tensor a, int aOff, int aRowStride, int aColStride, int m, int k,
-                             Tensor b, int bOff, int bRowStride, int bColStride, int n, Tensor out, int outOff) {
+                             Tensor b, int bOff, int bRowStride, int bColStride, int n, Tensor out, int outOff,
+                             boolean accumulate) {
         if (m == 0 || n == 0) {
             return;
         }
         if (k == 0) {
-            Layout.fill(out, 0);
+            if (!accumulate) {
+                Layout.fill(out, 0);
+            }
             return;
         }
         Operand pa = Operand.of(a, aOff, aRowStride, aColStride, m, k);
         Operand pb = Operand.of(b, bOff, bRowStride, bColStride, k, n);
         if ((long) m * n * k <= SMALL_MACS) {
-            small(pa, pb, m, n, k, out, outOff);
+            small(pa, pb, m, n, k, out, outOff, accumulate);
         } else if (a.dtype() == DType.FLOAT32) {
-            sgemm(IMPL, pa, pb, m, n, k, out.storage().floats(), outOff);
+            sgemm(IMPL, pa, pb, m, n, k, out.storage().floats(), outOff, accumulate);
         } else {
             DOUBLE_BLAS.dgemm(pb.trans, pa.trans, n, m, k, 1d, pb.t.storage().doubles(), pb.off, pb.ld,
-                    pa.t.storage().doubles(), pa.off, pa.ld, 0d, out.storage().doubles(), outOff, n);
+                    pa.t.storage().doubles(), pa.off, pa.ld, accumulate ? 1d : 0d, out.storage().doubles(), outOff, n);
         }
     }
 
-    private static void sgemm(Impl impl, Operand pa, Operand pb, int m, int n, int k, float[] c, int cOff) {
+    private static void sgemm(Impl impl, Operand pa, Operand pb, int m, int n, int k, float[] c, int cOff,
+                              boolean accumulate) {
         float[] af = pa.t.storage().floats();
         float[] bf = pb.t.storage().floats();
+        float beta = accumulate ? 1f : 0f;
         switch (impl) {
             case NATIVE:
-                FACADE.sgemm(pb.trans, pa.trans, n, m, k, 1f, bf, pb.off, pb.ld, af, pa.off, pa.ld, 0f, c, cOff, n);
+                FACADE.sgemm(pb.trans, pa.trans, n, m, k, 1f, bf, pb.off, pb.ld, af, pa.off, pa.ld, beta, c, cOff, n);
                 break;
             case VECTOR: {
                 boolean ta = pa.transposed();
@@ -181,19 +198,19 @@ public final class Gemm {
                 Parallel.forRange(parts, 1, (s, e) -> {
                     for (int p = s; p < e; p++) {
                         VectorSgemm.sgemmPart(p, parts, ta, tb, m, n, k, 1f, af, pa.off, pa.ld, bf, pb.off, pb.ld,
-                                0f, c, cOff, n);
+                                beta, c, cOff, n);
                     }
                 });
                 break;
             }
             default:
                 JavaBLAS.getInstance().sgemm(pb.trans, pa.trans, n, m, k, 1f, bf, pb.off, pb.ld, af, pa.off, pa.ld,
-                        0f, c, cOff, n);
+                        beta, c, cOff, n);
         }
     }
 
     /** Tiny products (the tutorial's 1×5·5×3): a row-times-matrix loop beats any call overhead. */
-    private static void small(Operand pa, Operand pb, int m, int n, int k, Tensor out, int outOff) {
+    private static void small(Operand pa, Operand pb, int m, int n, int k, Tensor out, int outOff, boolean accumulate) {
         // Element (r, c) of an operand sits at off + r*rs + c*cs.
         int ars = pa.transposed() ? 1 : pa.ld;
         int acs = pa.transposed() ? pa.ld : 1;
@@ -205,7 +222,7 @@ public final class Gemm {
             float[] c = out.storage().floats();
             for (int i = 0; i < m; i++) {
                 for (int j = 0; j < n; j++) {
-                    float s = 0;
+                    float s = accumulate ? c[outOff + i * n + j] : 0;
                     for (int p = 0; p < k; p++) {
                         s += a[pa.off + i * ars + p * acs] * b[pb.off + p * brs + j * bcs];
                     }
@@ -218,7 +235,7 @@ public final class Gemm {
             double[] c = out.storage().doubles();
             for (int i = 0; i < m; i++) {
                 for (int j = 0; j < n; j++) {
-                    double s = 0;
+                    double s = accumulate ? c[outOff + i * n + j] : 0;
                     for (int p = 0; p < k; p++) {
                         s += a[pa.off + i * ars + p * acs] * b[pb.off + p * brs + j * bcs];
                     }

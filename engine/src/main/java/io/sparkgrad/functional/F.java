@@ -86,6 +86,11 @@ public final class F {
 
     /** {@code x · weightᵀ + bias} over the last dimension ({@code bias} may be null). */
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
+        if (bias != null && x.dim() == 2 && weight.dim() == 2 && x.dtype() == weight.dtype()
+                && bias.dtype() == x.dtype()) {
+            // One matrix call with the bias accumulated onto (AddmmBackward0, as PyTorch's Linear).
+            return io.sparkgrad.ops.Addmm.apply(bias, x, weight.t());
+        }
         Tensor y = x.matmul(weight.t());
         return bias == null ? y : y.add(bias);
     }
@@ -389,6 +394,10 @@ public final class F {
         }
         if (input.dim() > 2) {
             return crossEntropyOverPositions(input, target, weight, ignoreIndex, reduction, labelSmoothing);
+        }
+        if (input.dim() == 2 && labelSmoothing == 0) {
+            // Log-softmax and NLL in one pass (tested against the composed form below).
+            return io.sparkgrad.ops.CrossEntropy.apply(input, target, weight, reduction, ignoreIndex);
         }
         int classDim = input.dim() == 1 ? 0 : 1;
         Tensor logp = input.logSoftmax(classDim);
