@@ -3,10 +3,12 @@ package io.sparkgrad.bench;
 import io.sparkgrad.DType;
 import io.sparkgrad.Generator;
 import io.sparkgrad.Tensor;
-import io.sparkgrad.autograd.GradMode;
 import io.sparkgrad.functional.F;
+import io.sparkgrad.nn.Linear;
+import io.sparkgrad.nn.ReLU;
+import io.sparkgrad.nn.Sequential;
+import io.sparkgrad.optim.SGD;
 
-import java.util.List;
 
 /**
  * The workloads that are measured, shared by the JMH benchmarks and by the side-by-side harness
@@ -88,42 +90,30 @@ public final class Workloads {
         };
     }
 
-    /** One training step of an MLP 784-256-128-10 with ReLU: zero grads, forward, cross-entropy, backward, SGD. */
+    /**
+     * One training step of an MLP 784-256-128-10 with ReLU, written as a PyTorch user writes it:
+     * nn.Sequential of Linear layers, SGD; zero grads, forward, cross-entropy, backward, step.
+     */
     public static Workload mlpStep(int batch) {
         Generator g = new Generator(3);
-        int[] sizes = {784, 256, 128, 10};
-        Tensor[] params = new Tensor[6];
-        for (int l = 0; l < 3; l++) {
-            double bound = 1 / Math.sqrt(sizes[l]);
-            params[2 * l] = Tensor.uniform(-bound, bound, DType.FLOAT32, g, sizes[l], sizes[l + 1]).requiresGrad_();
-            params[2 * l + 1] = Tensor.uniform(-bound, bound, DType.FLOAT32, g, sizes[l + 1]).requiresGrad_();
-        }
+        Sequential model = new Sequential(new Linear(784, 256, true, g), new ReLU(),
+                new Linear(256, 128, true, g), new ReLU(), new Linear(128, 10, true, g));
+        SGD opt = new SGD(model.parameters(), 0.01);
         Tensor x = Tensor.randn(DType.FLOAT32, g, batch, 784);
         long[] labels = new long[batch];
         for (int i = 0; i < batch; i++) {
             labels[i] = g.nextInt(10);
         }
         Tensor target = Tensor.of(labels, batch);
-        List<Tensor> ps = List.of(params);
         return new Workload() {
             double lastLoss = Double.NaN;
 
             @Override
             public void run() {
-                for (Tensor p : ps) {
-                    if (p.grad() != null) {
-                        p.grad().zero_();
-                    }
-                }
-                Tensor h = x.matmul(params[0]).add(params[1]).relu();
-                h = h.matmul(params[2]).add(params[3]).relu();
-                Tensor loss = F.crossEntropy(h.matmul(params[4]).add(params[5]), target);
+                opt.zeroGrad();
+                Tensor loss = F.crossEntropy(model.forward(x), target);
                 loss.backward();
-                try (var guard = GradMode.noGrad()) {
-                    for (Tensor p : ps) {
-                        p.add_(p.grad(), -0.01);
-                    }
-                }
+                opt.step();
                 lastLoss = loss.item();
             }
 
