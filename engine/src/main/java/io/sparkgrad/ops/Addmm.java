@@ -17,6 +17,8 @@ import io.sparkgrad.backend.Gemm;
 public final class Addmm extends Node {
     private SavedTensor a;
     private SavedTensor b;
+    private boolean aColumnMajor;
+    private boolean bColumnMajor;
 
     private Addmm() {
         super("AddmmBackward0");
@@ -41,6 +43,8 @@ public final class Addmm extends Node {
             return out;
         }
         Addmm node = new Addmm();
+        node.aColumnMajor = Ops.columnMajor(a);
+        node.bColumnMajor = Ops.columnMajor(b);
         if (b.requiresGrad()) {
             node.a = node.save(a);
         }
@@ -52,9 +56,10 @@ public final class Addmm extends Node {
 
     @Override
     protected Tensor[] backward(Tensor grad) {
+        // Each gradient is computed in its input's layout (see Ops.columnMajor): (B·Gᵀ)ᵀ = G·Bᵀ.
         return new Tensor[] {
             needsGrad(0) ? grad : null,
-            needsGrad(1) ? grad.mm(b.unpack().t()) : null,
-            needsGrad(2) ? a.unpack().t().mm(grad) : null};
+            !needsGrad(1) ? null : aColumnMajor ? b.unpack().mm(grad.t()).t() : grad.mm(b.unpack().t()),
+            !needsGrad(2) ? null : bColumnMajor ? grad.t().mm(a.unpack()).t() : a.unpack().t().mm(grad)};
     }
 }

@@ -13,6 +13,8 @@ import io.sparkgrad.backend.Gemm;
 public final class Mm extends Node {
     private SavedTensor a;
     private SavedTensor b;
+    private boolean aColumnMajor;
+    private boolean bColumnMajor;
 
     private Mm() {
         super("MmBackward0");
@@ -25,6 +27,8 @@ public final class Mm extends Node {
             return out;
         }
         Mm node = new Mm();
+        node.aColumnMajor = Ops.columnMajor(a);
+        node.bColumnMajor = Ops.columnMajor(b);
         if (b.requiresGrad()) {
             node.a = node.save(a);
         }
@@ -36,8 +40,9 @@ public final class Mm extends Node {
 
     @Override
     protected Tensor[] backward(Tensor grad) {
+        // Each gradient is computed in its input's layout (see Ops.columnMajor): (B·Gᵀ)ᵀ = G·Bᵀ.
         return new Tensor[] {
-            needsGrad(0) ? grad.mm(b.unpack().t()) : null,
-            needsGrad(1) ? a.unpack().t().mm(grad) : null};
+            !needsGrad(0) ? null : aColumnMajor ? b.unpack().mm(grad.t()).t() : grad.mm(b.unpack().t()),
+            !needsGrad(1) ? null : bColumnMajor ? grad.t().mm(a.unpack()).t() : a.unpack().t().mm(grad)};
     }
 }

@@ -45,6 +45,15 @@ final class Ops {
         return io.sparkgrad.backend.Elementwise.binary(cmp, x.detach(), Tensor.scalar(value, x.dtype()), "mask");
     }
 
+    /**
+     * Whether a matrix is laid out column by column (a transposed view, such as a Linear layer's
+     * {@code weight.t()}). Its gradient is best produced in the same layout, so the transpose's
+     * backward hands the weight a contiguous gradient that accumulates without a strided pass.
+     */
+    static boolean columnMajor(Tensor m) {
+        return m.dim() == 2 && m.size(0) > 1 && m.size(1) > 1 && m.stride(0) == 1 && m.stride(1) >= m.size(0);
+    }
+
     static int[] withoutDim(int[] shape, int dim) {
         int[] s = new int[shape.length - 1];
         for (int i = 0, k = 0; i < shape.length; i++) {

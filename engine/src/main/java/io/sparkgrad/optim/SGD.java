@@ -1,5 +1,6 @@
 package io.sparkgrad.optim;
 
+import io.sparkgrad.DType;
 import io.sparkgrad.Tensor;
 
 import java.util.LinkedHashMap;
@@ -79,6 +80,9 @@ public final class SGD extends Optimizer {
         boolean nesterov = group.getBoolean("nesterov");
         boolean maximize = group.getBoolean("maximize");
 
+        if (updateFloat32(param, grad, state, lr, momentum, dampening, weightDecay, nesterov, maximize)) {
+            return;
+        }
         Elements p = Elements.of(param, "parameter");
         Elements d = Elements.of(grad, "gradient");
         Elements b = null;
@@ -141,5 +145,51 @@ public final class SGD extends Optimizer {
             values.put("maximize", maximize);
             return this;
         }
+    }
+
+    /**
+     * The same rule in float arithmetic over the arrays, for the common case of contiguous float32
+     * parameters and gradients: PyTorch computes float32 updates in float32 too, and this loop is
+     * simple enough for the JIT to vectorize (the general loop above goes through doubles).
+     */
+    private static boolean updateFloat32(Tensor param, Tensor grad, ParamState state, double lr, double momentum,
+                                         double dampening, double weightDecay, boolean nesterov, boolean maximize) {
+        if (param.dtype() != DType.FLOAT32 || grad.dtype() != DType.FLOAT32 || !param.isContiguous()
+                || !grad.isContiguous() || param.storage() == grad.storage()) {
+            return false;
+        }
+        float[] p = param.storage().floats();
+        float[] d = grad.storage().floats();
+        int po = param.storageOffset();
+        int dOff = grad.storageOffset();
+        int n = param.numel();
+        float lrF = (float) lr;
+        float wd = (float) weightDecay;
+        float sign = maximize ? -1f : 1f;
+        if (momentum == 0) {
+            for (int i = 0; i < n; i++) {
+                float gi = sign * d[dOff + i] + wd * p[po + i];
+                p[po + i] -= lrF * gi;
+            }
+        } else {
+            boolean first = state.buffer("momentum_buffer") == null;
+            Tensor buffer = state.zerosBuffer("momentum_buffer", param);
+            if (!buffer.isContiguous() || buffer.dtype() != DType.FLOAT32) {
+                return false;
+            }
+            float[] b = buffer.storage().floats();
+            int bo = buffer.storageOffset();
+            float mu = (float) momentum;
+            float keep = (float) (1 - dampening);
+            for (int i = 0; i < n; i++) {
+                float gi = sign * d[dOff + i] + wd * p[po + i];
+                float bi = first ? gi : b[bo + i] * mu + keep * gi;
+                b[bo + i] = bi;
+                p[po + i] -= lrF * (nesterov ? gi + mu * bi : bi);
+            }
+            buffer.storage().bumpVersion();
+        }
+        param.storage().bumpVersion();
+        return true;
     }
 }
