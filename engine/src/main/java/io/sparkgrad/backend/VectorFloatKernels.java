@@ -23,6 +23,7 @@ final class VectorFloatKernels implements VectorKernels {
             case TANH: tanh(x, xo, y, yo, n); return true;
             case SIGMOID: sigmoid(x, xo, y, yo, n); return true;
             case LOG: log(x, xo, y, yo, n); return true;
+            case LOG1P: log1p(x, xo, y, yo, n); return true;
             case RELU: relu(x, xo, y, yo, n); return true;
             case NEG: neg(x, xo, y, yo, n); return true;
             default: return false;
@@ -61,6 +62,14 @@ final class VectorFloatKernels implements VectorKernels {
             FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.LOG).intoArray(y, yo + i);
         }
         for (; i < n; i++) y[yo + i] = (float) Math.log(x[xo + i]);
+    }
+
+    private static void log1p(float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.LOG1P).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) y[yo + i] = (float) Math.log1p(x[xo + i]);
     }
 
     private static void relu(float[] x, int xo, float[] y, int yo, int n) {

@@ -46,6 +46,51 @@ public final class BinaryCrossEntropyWithLogits extends Node {
         Tensor w = constant("weight", weight, x);
         Tensor p = constant("pos_weight", posWeight, x);
         Tensor out;
+        if (w == null && p == null && x.numel() <= SMALL) {
+            out = smallUnweighted(x, y, reduction);
+        } else {
+            out = composed(x, y, w, p, reduction);
+        }
+        if (!Graph.needsGrad(x, y)) {
+            return out;
+        }
+        BinaryCrossEntropyWithLogits node = new BinaryCrossEntropyWithLogits();
+        node.input = node.save(x);
+        node.target = node.save(y);
+        node.weight = w;
+        node.posWeight = p;
+        node.reduction = reduction;
+        return Graph.record(node, out, x, y);
+    }
+
+    /** Below this many elements one scalar loop beats a chain of vectorized ops (fixed costs dominate). */
+    private static final int SMALL = 256;
+
+    /** The unweighted loss of a small tensor in one pass, accumulated in double. */
+    private static Tensor smallUnweighted(Tensor x, Tensor y, Reduction reduction) {
+        Tensor xc = x.contiguousData();
+        Tensor yc = y.contiguousData();
+        int n = xc.numel();
+        double[] per = reduction == Reduction.NONE ? new double[n] : null;
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            double v = xc.storage().getAsDouble(xc.storageOffset() + i);
+            double t = yc.storage().getAsDouble(yc.storageOffset() + i);
+            double l = Math.max(v, 0) - v * t + Math.log1p(Math.exp(-Math.abs(v)));
+            if (per != null) {
+                per[i] = l;
+            }
+            sum += l;
+        }
+        if (per != null) {
+            return Ops.cast(Tensor.of(per, x.shape()), x.dtype());
+        }
+        return Tensor.scalar(reduction == Reduction.MEAN ? sum / n : sum, x.dtype());
+    }
+
+    /** The loss as a chain of vectorized tensor ops (large tensors, weights). */
+    private static Tensor composed(Tensor x, Tensor y, Tensor w, Tensor p, Reduction reduction) {
+        Tensor out;
         try (var g = GradMode.noGrad()) {
             Tensor xd = x.detach();
             Tensor yd = y.detach().to(x.dtype());
@@ -59,16 +104,7 @@ public final class BinaryCrossEntropyWithLogits extends Node {
             }
             out = reduce(w == null ? per : per.mul(w), reduction);
         }
-        if (!Graph.needsGrad(x, y)) {
-            return out;
-        }
-        BinaryCrossEntropyWithLogits node = new BinaryCrossEntropyWithLogits();
-        node.input = node.save(x);
-        node.target = node.save(y);
-        node.weight = w;
-        node.posWeight = p;
-        node.reduction = reduction;
-        return Graph.record(node, out, x, y);
+        return out;
     }
 
     /** A weight as a constant of x's dtype that broadcasts to x; PyTorch refuses weights that require grad. */
