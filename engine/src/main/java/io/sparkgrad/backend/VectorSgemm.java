@@ -68,7 +68,7 @@ public final class VectorSgemm {
     /** Columns of the micro-tile: two vectors. */
     static final int NR = 2 * L;
     /** Depth of a rank-k update (k block). */
-    static final int KC = Integer.getInteger("sparkgrad.sgemm.kc", 256);
+    static final int KC = Integer.getInteger("sparkgrad.sgemm.kc", 512);
     /** Rows of a packed A block, a multiple of MR. */
     static final int MC = roundUp(Integer.getInteger("sparkgrad.sgemm.mc", 144), MR);
     /** Columns of a packed B panel, a multiple of NR. */
@@ -121,7 +121,7 @@ public final class VectorSgemm {
                              float[] b, int bOff, int ldb,
                              float beta, float[] c, int cOff, int ldc) {
         check(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
-        compute(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        compute(path(m, n), transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
 
     /**
@@ -139,7 +139,7 @@ public final class VectorSgemm {
         check(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
         int parts = executor == null ? 1 : parts(m, n, k, threads);
         if (parts <= 1) {
-            compute(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            compute(path(m, n), transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
             return;
         }
         Job job = new Job(parts, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
@@ -181,12 +181,15 @@ public final class VectorSgemm {
             throw new IllegalArgumentException("part " + part + " of " + parts);
         }
         check(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        // Every part takes the path the whole product would take, so each element of C sees the
+        // same operations whatever the number of parts.
+        int path = path(m, n);
         if (n >= m) {
             int blocks = ceilDiv(n, NR);
             int j0 = Math.min(n, (int) ((long) blocks * part / parts) * NR);
             int j1 = Math.min(n, (int) ((long) blocks * (part + 1) / parts) * NR);
             if (j1 > j0) {
-                compute(transA, transB, m, j1 - j0, k, alpha, a, aOff, lda,
+                compute(path, transA, transB, m, j1 - j0, k, alpha, a, aOff, lda,
                         b, bOff + (transB ? j0 * ldb : j0), ldb, beta, c, cOff + j0, ldc);
             }
         } else {
@@ -194,7 +197,7 @@ public final class VectorSgemm {
             int i0 = Math.min(m, (int) ((long) blocks * part / parts) * MR);
             int i1 = Math.min(m, (int) ((long) blocks * (part + 1) / parts) * MR);
             if (i1 > i0) {
-                compute(transA, transB, i1 - i0, n, k, alpha, a, aOff + (transA ? i0 : i0 * lda), lda,
+                compute(path, transA, transB, i1 - i0, n, k, alpha, a, aOff + (transA ? i0 : i0 * lda), lda,
                         b, bOff, ldb, beta, c, cOff + i0 * ldc, ldc);
             }
         }
@@ -231,9 +234,30 @@ public final class VectorSgemm {
     }
 
     // ---------------------------------------------------------------------------------------------
-    // The blocked algorithm
+    // Paths: the blocked algorithm, and two shapes it serves badly
 
-    private static void compute(boolean transA, boolean transB, int m, int n, int k,
+    /** The blocked (packed) algorithm. */
+    private static final int PACKED = 0;
+    /** At most {@link #SMALL_M} rows (a vector times a matrix): no packing, B is read once per row. */
+    private static final int ROWS = 1;
+    /** Fewer than NR/2 columns and more rows: computed as the transposed product, which fills the tiles. */
+    private static final int NARROW = 2;
+    /** Row count up to which {@link #ROWS} beats a 12-row tile that would be mostly padding. */
+    static final int SMALL_M = 4;
+    /** Rows of C per transposed block in the {@link #NARROW} path (bounds its scratch buffer). */
+    private static final int NARROW_ROWS = 2048;
+
+    private static int path(int m, int n) {
+        if (m <= SMALL_M) {
+            return ROWS;
+        }
+        if (n < NR / 2 && n < m) {
+            return NARROW;
+        }
+        return PACKED;
+    }
+
+    private static void compute(int path, boolean transA, boolean transB, int m, int n, int k,
                                 float alpha, float[] a, int aOff, int lda,
                                 float[] b, int bOff, int ldb,
                                 float beta, float[] c, int cOff, int ldc) {
@@ -245,10 +269,24 @@ public final class VectorSgemm {
             return;
         }
         if (beta != 0f && beta != 1f) {
-            // The micro-kernels only overwrite (beta 0) or accumulate (beta 1): scale C first.
+            // The kernels only overwrite (beta 0) or accumulate (beta 1): scale C first.
             scale(m, n, beta, c, cOff, ldc);
             beta = 1f;
         }
+        if (path == ROWS) {
+            rows(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        } else if (path == NARROW) {
+            narrow(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        } else {
+            packed(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        }
+    }
+
+    /** The Goto/BLIS loops of the class comment; beta is 0 or 1. */
+    private static void packed(boolean transA, boolean transB, int m, int n, int k,
+                               float alpha, float[] a, int aOff, int lda,
+                               float[] b, int bOff, int ldb,
+                               float beta, float[] c, int cOff, int ldc) {
         Buffers buf = BUFFERS.get();
         // Equal blocks: k = 300 runs as 2×150 rather than 256 + 44.
         int kBlocks = ceilDiv(k, KC);
@@ -307,6 +345,131 @@ public final class VectorSgemm {
         }
     }
 
+    /**
+     * Few rows: row i of C is {@code alpha·A(i,:)·op(B)}, computed straight from B without packing
+     * (packing B would cost more than the product, and a 12-row tile would be mostly padding).
+     */
+    private static void rows(boolean transA, boolean transB, int m, int n, int k,
+                             float alpha, float[] a, int aOff, int lda,
+                             float[] b, int bOff, int ldb,
+                             float beta, float[] c, int cOff, int ldc) {
+        float[] row = BUFFERS.get().packedA(k);
+        for (int i = 0; i < m; i++) {
+            for (int p = 0; p < k; p++) {
+                row[p] = alpha * (transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p]);
+            }
+            if (transB) {
+                rowTimesBt(row, k, n, b, bOff, ldb, beta, c, cOff + i * ldc);
+            } else {
+                rowTimesB(row, k, n, b, bOff, ldb, beta, c, cOff + i * ldc);
+            }
+        }
+    }
+
+    /** {@code C[0:n] (=|+=) row·B} for B stored k×n: four vectors of columns at a time, over all of k. */
+    private static void rowTimesB(float[] row, int k, int n, float[] b, int bOff, int ldb, float beta,
+                                  float[] c, int ci) {
+        final VectorSpecies<Float> s = SPECIES;
+        int j = 0;
+        for (; j + 4 * L <= n; j += 4 * L) {
+            FloatVector s0, s1, s2, s3;
+            if (beta == 0f) {
+                s0 = FloatVector.zero(s);
+                s1 = s0;
+                s2 = s0;
+                s3 = s0;
+            } else {
+                s0 = FloatVector.fromArray(s, c, ci + j);
+                s1 = FloatVector.fromArray(s, c, ci + j + L);
+                s2 = FloatVector.fromArray(s, c, ci + j + 2 * L);
+                s3 = FloatVector.fromArray(s, c, ci + j + 3 * L);
+            }
+            for (int p = 0; p < k; p++) {
+                FloatVector x = FloatVector.broadcast(s, row[p]);
+                int q = bOff + p * ldb + j;
+                s0 = x.fma(FloatVector.fromArray(s, b, q), s0);
+                s1 = x.fma(FloatVector.fromArray(s, b, q + L), s1);
+                s2 = x.fma(FloatVector.fromArray(s, b, q + 2 * L), s2);
+                s3 = x.fma(FloatVector.fromArray(s, b, q + 3 * L), s3);
+            }
+            s0.intoArray(c, ci + j);
+            s1.intoArray(c, ci + j + L);
+            s2.intoArray(c, ci + j + 2 * L);
+            s3.intoArray(c, ci + j + 3 * L);
+        }
+        for (; j + L <= n; j += L) {
+            FloatVector s0 = beta == 0f ? FloatVector.zero(s) : FloatVector.fromArray(s, c, ci + j);
+            for (int p = 0; p < k; p++) {
+                s0 = FloatVector.broadcast(s, row[p]).fma(FloatVector.fromArray(s, b, bOff + p * ldb + j), s0);
+            }
+            s0.intoArray(c, ci + j);
+        }
+        for (; j < n; j++) {
+            float sum = beta == 0f ? 0f : c[ci + j];
+            for (int p = 0; p < k; p++) {
+                sum = Math.fma(row[p], b[bOff + p * ldb + j], sum);
+            }
+            c[ci + j] = sum;
+        }
+    }
+
+    /** {@code C[0:n] (=|+=) row·Bᵀ} for B stored n×k: one dot product per column, both operands contiguous. */
+    private static void rowTimesBt(float[] row, int k, int n, float[] b, int bOff, int ldb, float beta,
+                                   float[] c, int ci) {
+        final VectorSpecies<Float> s = SPECIES;
+        for (int j = 0; j < n; j++) {
+            int q = bOff + j * ldb;
+            FloatVector s0 = FloatVector.zero(s);
+            FloatVector s1 = s0;
+            FloatVector s2 = s0;
+            FloatVector s3 = s0;
+            int p = 0;
+            for (; p + 4 * L <= k; p += 4 * L) {
+                s0 = FloatVector.fromArray(s, row, p).fma(FloatVector.fromArray(s, b, q + p), s0);
+                s1 = FloatVector.fromArray(s, row, p + L).fma(FloatVector.fromArray(s, b, q + p + L), s1);
+                s2 = FloatVector.fromArray(s, row, p + 2 * L).fma(FloatVector.fromArray(s, b, q + p + 2 * L), s2);
+                s3 = FloatVector.fromArray(s, row, p + 3 * L).fma(FloatVector.fromArray(s, b, q + p + 3 * L), s3);
+            }
+            for (; p + L <= k; p += L) {
+                s0 = FloatVector.fromArray(s, row, p).fma(FloatVector.fromArray(s, b, q + p), s0);
+            }
+            float sum = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+            for (; p < k; p++) {
+                sum = Math.fma(row[p], b[q + p], sum);
+            }
+            c[ci + j] = beta == 0f ? sum : c[ci + j] + sum;
+        }
+    }
+
+    /**
+     * Few columns, more rows: {@code Cᵀ = op(B)ᵀ·op(A)ᵀ} through the packed path into a scratch
+     * block (n rows of 12-row tiles instead of n columns of 32-column tiles), then transposed into C.
+     */
+    private static void narrow(boolean transA, boolean transB, int m, int n, int k,
+                               float alpha, float[] a, int aOff, int lda,
+                               float[] b, int bOff, int ldb,
+                               float beta, float[] c, int cOff, int ldc) {
+        for (int i0 = 0; i0 < m; i0 += NARROW_ROWS) {
+            int rows = Math.min(NARROW_ROWS, m - i0);
+            float[] t = BUFFERS.get().transposed(n * rows);
+            // op(B)ᵀ as the left operand is stored transposed exactly when op(B) is not, and likewise op(A)ᵀ.
+            packed(!transB, !transA, n, rows, k, alpha, b, bOff, ldb, a, aOff + (transA ? i0 : i0 * lda), lda,
+                    0f, t, 0, rows);
+            for (int i = 0; i < rows; i++) {
+                int ci = cOff + (i0 + i) * ldc;
+                if (beta == 0f) {
+                    for (int j = 0; j < n; j++) {
+                        c[ci + j] = t[j * rows + i];
+                    }
+                } else {
+                    for (int j = 0; j < n; j++) {
+                        c[ci + j] += t[j * rows + i];
+                    }
+                }
+            }
+        }
+    }
+
     /** {@code C = beta·C} (zeros when beta is 0, whatever C held). */
     private static void scale(int m, int n, float beta, float[] c, int cOff, int ldc) {
         if (beta == 1f) {
@@ -344,30 +507,25 @@ public final class VectorSgemm {
     // packed B: micro-panels of NR columns, bp[panel·NR·kc + p·NR + j] = B[p, j0+j]. Rows or columns
     // past the matrix edge are zeros, so the micro-kernel never needs a bound.
 
-    /** A not transposed: row i of the block starts at {@code a[off + i*lda]}. */
+    /**
+     * A not transposed: row i of the block starts at {@code a[off + i*lda]}. Each row is read
+     * contiguously (reading the MR rows side by side was 2-3× slower: with a power-of-two lda the
+     * MR streams fall into the same cache sets).
+     */
     private static void packAN(int mc, int kc, float alpha, float[] a, int off, int lda, float[] ap) {
         for (int ir = 0; ir < mc; ir += MR) {
             int mr = Math.min(MR, mc - ir);
             int dst = ir * kc;
-            int src = off + ir * lda;
-            if (mr == MR) {
+            for (int r = 0; r < mr; r++) {
+                int s = off + (ir + r) * lda;
+                int d = dst + r;
                 for (int p = 0; p < kc; p++) {
-                    int d = dst + p * MR;
-                    int s = src + p;
-                    for (int r = 0; r < MR; r++) {
-                        ap[d + r] = alpha * a[s + r * lda];
-                    }
+                    ap[d + p * MR] = alpha * a[s + p];
                 }
-            } else {
+            }
+            for (int r = mr; r < MR; r++) {
                 for (int p = 0; p < kc; p++) {
-                    int d = dst + p * MR;
-                    int s = src + p;
-                    for (int r = 0; r < mr; r++) {
-                        ap[d + r] = alpha * a[s + r * lda];
-                    }
-                    for (int r = mr; r < MR; r++) {
-                        ap[d + r] = 0f;
-                    }
+                    ap[dst + r + p * MR] = 0f;
                 }
             }
         }
@@ -393,48 +551,54 @@ public final class VectorSgemm {
 
     /** B not transposed: a row of a micro-panel is NR contiguous floats at {@code b[off + p*ldb + jr]}. */
     private static void packBN(int kc, int nc, float[] b, int off, int ldb, float[] bp) {
-        final VectorSpecies<Float> s = SPECIES;
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
             int dst = jr * kc;
             int src = off + jr;
-            if (nr == NR) {
-                for (int p = 0; p < kc; p++) {
-                    int d = dst + p * NR;
-                    int q = src + p * ldb;
-                    FloatVector.fromArray(s, b, q).intoArray(bp, d);
-                    FloatVector.fromArray(s, b, q + L).intoArray(bp, d + L);
-                }
-            } else {
-                for (int p = 0; p < kc; p++) {
-                    int d = dst + p * NR;
-                    int q = src + p * ldb;
-                    for (int j = 0; j < nr; j++) {
-                        bp[d + j] = b[q + j];
-                    }
-                    for (int j = nr; j < NR; j++) {
-                        bp[d + j] = 0f;
-                    }
+            for (int p = 0; p < kc; p++) {
+                int d = dst + p * NR;
+                System.arraycopy(b, src + p * ldb, bp, d, nr);
+                if (nr < NR) {
+                    java.util.Arrays.fill(bp, d + nr, d + NR, 0f);
                 }
             }
         }
     }
 
-    /** B transposed: column j of op(B) is contiguous at {@code b[off + j*ldb]}. */
+    /**
+     * B transposed: column j of op(B) is contiguous at {@code b[off + j*ldb]}. Read in runs of 8
+     * along k from each of the NR columns, so every cache line fetched is used at once (one element
+     * at a time across NR columns thrashed the cache with power-of-two ldb: 7× slower).
+     */
     private static void packBT(int kc, int nc, float[] b, int off, int ldb, float[] bp) {
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
             int dst = jr * kc;
             int src = off + jr * ldb;
-            // p outer, j inner: sequential writes; the nr source rows are read as parallel streams.
-            for (int p = 0; p < kc; p++) {
-                int d = dst + p * NR;
-                int q = src + p;
+            int p = 0;
+            for (; p + 8 <= kc; p += 8) {
                 for (int j = 0; j < nr; j++) {
-                    bp[d + j] = b[q + j * ldb];
+                    int q = src + j * ldb + p;
+                    int d = dst + p * NR + j;
+                    bp[d] = b[q];
+                    bp[d + NR] = b[q + 1];
+                    bp[d + 2 * NR] = b[q + 2];
+                    bp[d + 3 * NR] = b[q + 3];
+                    bp[d + 4 * NR] = b[q + 4];
+                    bp[d + 5 * NR] = b[q + 5];
+                    bp[d + 6 * NR] = b[q + 6];
+                    bp[d + 7 * NR] = b[q + 7];
                 }
-                for (int j = nr; j < NR; j++) {
-                    bp[d + j] = 0f;
+            }
+            for (; p < kc; p++) {
+                int d = dst + p * NR;
+                for (int j = 0; j < nr; j++) {
+                    bp[d + j] = b[src + j * ldb + p];
+                }
+            }
+            if (nr < NR) {
+                for (int q = 0; q < kc; q++) {
+                    java.util.Arrays.fill(bp, dst + q * NR + nr, dst + q * NR + NR, 0f);
                 }
             }
         }
@@ -449,18 +613,61 @@ public final class VectorSgemm {
     private static void kernel12(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc,
                                  float beta) {
         final VectorSpecies<Float> s = SPECIES;
-        FloatVector c00 = FloatVector.zero(s), c01 = FloatVector.zero(s);
-        FloatVector c10 = FloatVector.zero(s), c11 = FloatVector.zero(s);
-        FloatVector c20 = FloatVector.zero(s), c21 = FloatVector.zero(s);
-        FloatVector c30 = FloatVector.zero(s), c31 = FloatVector.zero(s);
-        FloatVector c40 = FloatVector.zero(s), c41 = FloatVector.zero(s);
-        FloatVector c50 = FloatVector.zero(s), c51 = FloatVector.zero(s);
-        FloatVector c60 = FloatVector.zero(s), c61 = FloatVector.zero(s);
-        FloatVector c70 = FloatVector.zero(s), c71 = FloatVector.zero(s);
-        FloatVector c80 = FloatVector.zero(s), c81 = FloatVector.zero(s);
-        FloatVector c90 = FloatVector.zero(s), c91 = FloatVector.zero(s);
-        FloatVector ca0 = FloatVector.zero(s), ca1 = FloatVector.zero(s);
-        FloatVector cb0 = FloatVector.zero(s), cb1 = FloatVector.zero(s);
+        // The accumulators start from C (beta 1) or from zero (beta 0), so the tile is only stored at the end.
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        FloatVector c60, c61, c70, c71, c80, c81, c90, c91, ca0, ca1, cb0, cb1;
+        if (beta == 0f) {
+            FloatVector z = FloatVector.zero(s);
+            c00 = z;
+            c01 = z;
+            c10 = z;
+            c11 = z;
+            c20 = z;
+            c21 = z;
+            c30 = z;
+            c31 = z;
+            c40 = z;
+            c41 = z;
+            c50 = z;
+            c51 = z;
+            c60 = z;
+            c61 = z;
+            c70 = z;
+            c71 = z;
+            c80 = z;
+            c81 = z;
+            c90 = z;
+            c91 = z;
+            ca0 = z;
+            ca1 = z;
+            cb0 = z;
+            cb1 = z;
+        } else {
+            c00 = FloatVector.fromArray(s, c, ci);
+            c01 = FloatVector.fromArray(s, c, ci + L);
+            c10 = FloatVector.fromArray(s, c, ci + ldc);
+            c11 = FloatVector.fromArray(s, c, ci + ldc + L);
+            c20 = FloatVector.fromArray(s, c, ci + 2 * ldc);
+            c21 = FloatVector.fromArray(s, c, ci + 2 * ldc + L);
+            c30 = FloatVector.fromArray(s, c, ci + 3 * ldc);
+            c31 = FloatVector.fromArray(s, c, ci + 3 * ldc + L);
+            c40 = FloatVector.fromArray(s, c, ci + 4 * ldc);
+            c41 = FloatVector.fromArray(s, c, ci + 4 * ldc + L);
+            c50 = FloatVector.fromArray(s, c, ci + 5 * ldc);
+            c51 = FloatVector.fromArray(s, c, ci + 5 * ldc + L);
+            c60 = FloatVector.fromArray(s, c, ci + 6 * ldc);
+            c61 = FloatVector.fromArray(s, c, ci + 6 * ldc + L);
+            c70 = FloatVector.fromArray(s, c, ci + 7 * ldc);
+            c71 = FloatVector.fromArray(s, c, ci + 7 * ldc + L);
+            c80 = FloatVector.fromArray(s, c, ci + 8 * ldc);
+            c81 = FloatVector.fromArray(s, c, ci + 8 * ldc + L);
+            c90 = FloatVector.fromArray(s, c, ci + 9 * ldc);
+            c91 = FloatVector.fromArray(s, c, ci + 9 * ldc + L);
+            ca0 = FloatVector.fromArray(s, c, ci + 10 * ldc);
+            ca1 = FloatVector.fromArray(s, c, ci + 10 * ldc + L);
+            cb0 = FloatVector.fromArray(s, c, ci + 11 * ldc);
+            cb1 = FloatVector.fromArray(s, c, ci + 11 * ldc + L);
+        }
         for (int p = 0; p < kc; p++) {
             int ao = ai + p * 12;
             int bo = bi + p * NR;
@@ -504,72 +711,66 @@ public final class VectorSgemm {
             cb0 = x.fma(b0, cb0);
             cb1 = x.fma(b1, cb1);
         }
-        // C = acc (beta 0) or C += acc (beta 1; other betas were applied to C beforehand).
-        // Written out: a helper method here would exceed the JIT's inlining budget, and a
-        // vector passed to a method that is not inlined is boxed.
-        if (beta == 0f) {
-            c00.intoArray(c, ci);
-            c01.intoArray(c, ci + L);
-            c10.intoArray(c, ci + ldc);
-            c11.intoArray(c, ci + ldc + L);
-            c20.intoArray(c, ci + 2 * ldc);
-            c21.intoArray(c, ci + 2 * ldc + L);
-            c30.intoArray(c, ci + 3 * ldc);
-            c31.intoArray(c, ci + 3 * ldc + L);
-            c40.intoArray(c, ci + 4 * ldc);
-            c41.intoArray(c, ci + 4 * ldc + L);
-            c50.intoArray(c, ci + 5 * ldc);
-            c51.intoArray(c, ci + 5 * ldc + L);
-            c60.intoArray(c, ci + 6 * ldc);
-            c61.intoArray(c, ci + 6 * ldc + L);
-            c70.intoArray(c, ci + 7 * ldc);
-            c71.intoArray(c, ci + 7 * ldc + L);
-            c80.intoArray(c, ci + 8 * ldc);
-            c81.intoArray(c, ci + 8 * ldc + L);
-            c90.intoArray(c, ci + 9 * ldc);
-            c91.intoArray(c, ci + 9 * ldc + L);
-            ca0.intoArray(c, ci + 10 * ldc);
-            ca1.intoArray(c, ci + 10 * ldc + L);
-            cb0.intoArray(c, ci + 11 * ldc);
-            cb1.intoArray(c, ci + 11 * ldc + L);
-        } else {
-            c00.add(FloatVector.fromArray(s, c, ci)).intoArray(c, ci);
-            c01.add(FloatVector.fromArray(s, c, ci + L)).intoArray(c, ci + L);
-            c10.add(FloatVector.fromArray(s, c, ci + ldc)).intoArray(c, ci + ldc);
-            c11.add(FloatVector.fromArray(s, c, ci + ldc + L)).intoArray(c, ci + ldc + L);
-            c20.add(FloatVector.fromArray(s, c, ci + 2 * ldc)).intoArray(c, ci + 2 * ldc);
-            c21.add(FloatVector.fromArray(s, c, ci + 2 * ldc + L)).intoArray(c, ci + 2 * ldc + L);
-            c30.add(FloatVector.fromArray(s, c, ci + 3 * ldc)).intoArray(c, ci + 3 * ldc);
-            c31.add(FloatVector.fromArray(s, c, ci + 3 * ldc + L)).intoArray(c, ci + 3 * ldc + L);
-            c40.add(FloatVector.fromArray(s, c, ci + 4 * ldc)).intoArray(c, ci + 4 * ldc);
-            c41.add(FloatVector.fromArray(s, c, ci + 4 * ldc + L)).intoArray(c, ci + 4 * ldc + L);
-            c50.add(FloatVector.fromArray(s, c, ci + 5 * ldc)).intoArray(c, ci + 5 * ldc);
-            c51.add(FloatVector.fromArray(s, c, ci + 5 * ldc + L)).intoArray(c, ci + 5 * ldc + L);
-            c60.add(FloatVector.fromArray(s, c, ci + 6 * ldc)).intoArray(c, ci + 6 * ldc);
-            c61.add(FloatVector.fromArray(s, c, ci + 6 * ldc + L)).intoArray(c, ci + 6 * ldc + L);
-            c70.add(FloatVector.fromArray(s, c, ci + 7 * ldc)).intoArray(c, ci + 7 * ldc);
-            c71.add(FloatVector.fromArray(s, c, ci + 7 * ldc + L)).intoArray(c, ci + 7 * ldc + L);
-            c80.add(FloatVector.fromArray(s, c, ci + 8 * ldc)).intoArray(c, ci + 8 * ldc);
-            c81.add(FloatVector.fromArray(s, c, ci + 8 * ldc + L)).intoArray(c, ci + 8 * ldc + L);
-            c90.add(FloatVector.fromArray(s, c, ci + 9 * ldc)).intoArray(c, ci + 9 * ldc);
-            c91.add(FloatVector.fromArray(s, c, ci + 9 * ldc + L)).intoArray(c, ci + 9 * ldc + L);
-            ca0.add(FloatVector.fromArray(s, c, ci + 10 * ldc)).intoArray(c, ci + 10 * ldc);
-            ca1.add(FloatVector.fromArray(s, c, ci + 10 * ldc + L)).intoArray(c, ci + 10 * ldc + L);
-            cb0.add(FloatVector.fromArray(s, c, ci + 11 * ldc)).intoArray(c, ci + 11 * ldc);
-            cb1.add(FloatVector.fromArray(s, c, ci + 11 * ldc + L)).intoArray(c, ci + 11 * ldc + L);
-        }
+        c00.intoArray(c, ci);
+        c01.intoArray(c, ci + L);
+        c10.intoArray(c, ci + ldc);
+        c11.intoArray(c, ci + ldc + L);
+        c20.intoArray(c, ci + 2 * ldc);
+        c21.intoArray(c, ci + 2 * ldc + L);
+        c30.intoArray(c, ci + 3 * ldc);
+        c31.intoArray(c, ci + 3 * ldc + L);
+        c40.intoArray(c, ci + 4 * ldc);
+        c41.intoArray(c, ci + 4 * ldc + L);
+        c50.intoArray(c, ci + 5 * ldc);
+        c51.intoArray(c, ci + 5 * ldc + L);
+        c60.intoArray(c, ci + 6 * ldc);
+        c61.intoArray(c, ci + 6 * ldc + L);
+        c70.intoArray(c, ci + 7 * ldc);
+        c71.intoArray(c, ci + 7 * ldc + L);
+        c80.intoArray(c, ci + 8 * ldc);
+        c81.intoArray(c, ci + 8 * ldc + L);
+        c90.intoArray(c, ci + 9 * ldc);
+        c91.intoArray(c, ci + 9 * ldc + L);
+        ca0.intoArray(c, ci + 10 * ldc);
+        ca1.intoArray(c, ci + 10 * ldc + L);
+        cb0.intoArray(c, ci + 11 * ldc);
+        cb1.intoArray(c, ci + 11 * ldc + L);
     }
 
     /** 6 rows × 2 vectors: 12 accumulators, for 16 vector registers (AVX2). */
     private static void kernel6(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc,
                                 float beta) {
         final VectorSpecies<Float> s = SPECIES;
-        FloatVector c00 = FloatVector.zero(s), c01 = FloatVector.zero(s);
-        FloatVector c10 = FloatVector.zero(s), c11 = FloatVector.zero(s);
-        FloatVector c20 = FloatVector.zero(s), c21 = FloatVector.zero(s);
-        FloatVector c30 = FloatVector.zero(s), c31 = FloatVector.zero(s);
-        FloatVector c40 = FloatVector.zero(s), c41 = FloatVector.zero(s);
-        FloatVector c50 = FloatVector.zero(s), c51 = FloatVector.zero(s);
+        // The accumulators start from C (beta 1) or from zero (beta 0), so the tile is only stored at the end.
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        if (beta == 0f) {
+            FloatVector z = FloatVector.zero(s);
+            c00 = z;
+            c01 = z;
+            c10 = z;
+            c11 = z;
+            c20 = z;
+            c21 = z;
+            c30 = z;
+            c31 = z;
+            c40 = z;
+            c41 = z;
+            c50 = z;
+            c51 = z;
+        } else {
+            c00 = FloatVector.fromArray(s, c, ci);
+            c01 = FloatVector.fromArray(s, c, ci + L);
+            c10 = FloatVector.fromArray(s, c, ci + ldc);
+            c11 = FloatVector.fromArray(s, c, ci + ldc + L);
+            c20 = FloatVector.fromArray(s, c, ci + 2 * ldc);
+            c21 = FloatVector.fromArray(s, c, ci + 2 * ldc + L);
+            c30 = FloatVector.fromArray(s, c, ci + 3 * ldc);
+            c31 = FloatVector.fromArray(s, c, ci + 3 * ldc + L);
+            c40 = FloatVector.fromArray(s, c, ci + 4 * ldc);
+            c41 = FloatVector.fromArray(s, c, ci + 4 * ldc + L);
+            c50 = FloatVector.fromArray(s, c, ci + 5 * ldc);
+            c51 = FloatVector.fromArray(s, c, ci + 5 * ldc + L);
+        }
         for (int p = 0; p < kc; p++) {
             int ao = ai + p * 6;
             int bo = bi + p * NR;
@@ -595,36 +796,18 @@ public final class VectorSgemm {
             c50 = x.fma(b0, c50);
             c51 = x.fma(b1, c51);
         }
-        // C = acc (beta 0) or C += acc (beta 1; other betas were applied to C beforehand).
-        // Written out: a helper method here would exceed the JIT's inlining budget, and a
-        // vector passed to a method that is not inlined is boxed.
-        if (beta == 0f) {
-            c00.intoArray(c, ci);
-            c01.intoArray(c, ci + L);
-            c10.intoArray(c, ci + ldc);
-            c11.intoArray(c, ci + ldc + L);
-            c20.intoArray(c, ci + 2 * ldc);
-            c21.intoArray(c, ci + 2 * ldc + L);
-            c30.intoArray(c, ci + 3 * ldc);
-            c31.intoArray(c, ci + 3 * ldc + L);
-            c40.intoArray(c, ci + 4 * ldc);
-            c41.intoArray(c, ci + 4 * ldc + L);
-            c50.intoArray(c, ci + 5 * ldc);
-            c51.intoArray(c, ci + 5 * ldc + L);
-        } else {
-            c00.add(FloatVector.fromArray(s, c, ci)).intoArray(c, ci);
-            c01.add(FloatVector.fromArray(s, c, ci + L)).intoArray(c, ci + L);
-            c10.add(FloatVector.fromArray(s, c, ci + ldc)).intoArray(c, ci + ldc);
-            c11.add(FloatVector.fromArray(s, c, ci + ldc + L)).intoArray(c, ci + ldc + L);
-            c20.add(FloatVector.fromArray(s, c, ci + 2 * ldc)).intoArray(c, ci + 2 * ldc);
-            c21.add(FloatVector.fromArray(s, c, ci + 2 * ldc + L)).intoArray(c, ci + 2 * ldc + L);
-            c30.add(FloatVector.fromArray(s, c, ci + 3 * ldc)).intoArray(c, ci + 3 * ldc);
-            c31.add(FloatVector.fromArray(s, c, ci + 3 * ldc + L)).intoArray(c, ci + 3 * ldc + L);
-            c40.add(FloatVector.fromArray(s, c, ci + 4 * ldc)).intoArray(c, ci + 4 * ldc);
-            c41.add(FloatVector.fromArray(s, c, ci + 4 * ldc + L)).intoArray(c, ci + 4 * ldc + L);
-            c50.add(FloatVector.fromArray(s, c, ci + 5 * ldc)).intoArray(c, ci + 5 * ldc);
-            c51.add(FloatVector.fromArray(s, c, ci + 5 * ldc + L)).intoArray(c, ci + 5 * ldc + L);
-        }
+        c00.intoArray(c, ci);
+        c01.intoArray(c, ci + L);
+        c10.intoArray(c, ci + ldc);
+        c11.intoArray(c, ci + ldc + L);
+        c20.intoArray(c, ci + 2 * ldc);
+        c21.intoArray(c, ci + 2 * ldc + L);
+        c30.intoArray(c, ci + 3 * ldc);
+        c31.intoArray(c, ci + 3 * ldc + L);
+        c40.intoArray(c, ci + 4 * ldc);
+        c41.intoArray(c, ci + 4 * ldc + L);
+        c50.intoArray(c, ci + 5 * ldc);
+        c51.intoArray(c, ci + 5 * ldc + L);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -641,6 +824,7 @@ public final class VectorSgemm {
     private static final class Buffers {
         float[] a = new float[0];
         float[] b = new float[0];
+        float[] t = new float[0];
         final float[] tile = new float[MR * NR];
 
         float[] packedA(int size) {
@@ -648,6 +832,13 @@ public final class VectorSgemm {
                 a = new float[size];
             }
             return a;
+        }
+
+        float[] transposed(int size) {
+            if (t.length < size) {
+                t = new float[size];
+            }
+            return t;
         }
 
         float[] packedB(int size) {

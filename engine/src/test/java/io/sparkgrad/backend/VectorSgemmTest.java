@@ -230,6 +230,26 @@ class VectorSgemmTest {
         deep.check(deep.run(), 1, "serial");
         Case wide = new Case(rnd, true, false, 5, VectorSgemm.NC + VectorSgemm.NR + 3, VectorSgemm.KC + 3, 1f, 0f);
         wide.check(wide.run(), 1, "serial");
+        // The narrow path works through blocks of 2048 rows.
+        Case tall = new Case(rnd, false, false, 2048 + 5, 5, 40, 1f, 1f);
+        tall.check(tall.run(), 1, "serial");
+    }
+
+    @Test
+    void fewRowsAndFewColumnsWithEveryTransposition() {
+        Random rnd = new Random(29);
+        int[][] shapes = {{1, 1000, 300}, {4, 77, 513}, {2, 16, 1}, {1, 1, 1000}, {500, 1, 64}, {300, 15, 33},
+            {40, 7, 700}, {5, 4, 3}};
+        for (int[] sh : shapes) {
+            for (boolean ta : BOOLS) {
+                for (boolean tb : BOOLS) {
+                    for (float beta : new float[] {0f, 1f, -0.5f}) {
+                        Case t = new Case(rnd, ta, tb, sh[0], sh[1], sh[2], beta == 1f ? 1f : 0.75f, beta);
+                        t.check(t.run(), 1, "serial");
+                    }
+                }
+            }
+        }
     }
 
     @Test
@@ -263,7 +283,10 @@ class VectorSgemmTest {
     @Test
     void threadsGiveBitwiseTheSameResult() {
         Random rnd = new Random(13);
-        int[][] shapes = {{300, 257, 129}, {61, 300, 90}, {300, 40, 200}, {128, 128, 128}, {7, 1000, 33}};
+        // Packed both ways of splitting, the narrow path (n < NR/2), the row path (m <= 4), and m > n
+        // split into parts of which the last has a single row.
+        int[][] shapes = {{300, 257, 129}, {61, 300, 90}, {300, 40, 200}, {128, 128, 128}, {7, 1000, 33},
+            {300, 10, 200}, {3, 1000, 100}, {13, 12, 1000}};
         for (int[] s : shapes) {
             for (boolean ta : BOOLS) {
                 for (boolean tb : BOOLS) {
