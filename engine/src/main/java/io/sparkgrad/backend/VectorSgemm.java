@@ -12,7 +12,8 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Float32 matrix product {@code C = alpha·op(A)·op(B) + beta·C} on row-major arrays, written with
- * the JDK Vector API: the engine's matrix kernel when no native BLAS is installed.
+ * the JDK Vector API: the engine's matrix kernel when no native BLAS is installed. Loading this
+ * class needs {@code --add-modules jdk.incubator.vector}; check for the module before touching it.
  *
  * <h2>Layout</h2>
  * Row-major with offsets and leading dimensions, like BLAS but by rows: {@code op(A)} is
@@ -23,48 +24,70 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <h2>Blocking (Goto/BLIS)</h2>
  * <pre>
- * for jc in n step NC            B panel kc×nc, packed once per (jc, pc)     -> L3 (shared, 32 MiB here)
- *   for pc in k step KC          rank-kc update of the C block
+ * for jc in n step NC            B panel kc×nc packed once per (jc, pc)      4 MiB  -> L3 (32 MiB, shared)
+ *   for pc in k step KC          a rank-kc update of C
  *     pack B[pc:+kc, jc:+nc] into micro-panels of NR columns (k-major, zero-padded)
- *     for ic in m step MC        A block mc×kc, packed once per (ic, pc, jc) -> L2 (1 MiB per core)
- *       pack A[ic:+mc, pc:+kc] into micro-panels of MR rows (k-major, zero-padded, times alpha)
- *       for jr in nc step NR     one B micro-panel kc×NR, reused by every ir -> L1 (32 KiB)
- *         for ir in mc step MR   micro-kernel: MR×NR tile of C held in registers over kc steps
+ *     for ic in m step MC        A block mc×kc packed once per (jc, pc, ic)  288 KiB -> L2 (1 MiB per core)
+ *       pack alpha·A[ic:+mc, pc:+kc] into micro-panels of MR rows (k-major, zero-padded)
+ *       for jr in nc step NR     one B micro-panel kc×NR, reused by every ir 64 KiB -> L1/L2
+ *         for ir in mc step MR   micro-kernel: an MR×NR tile of C in registers for kc steps
  * </pre>
  * The micro-kernel keeps MR×2 vector accumulators: each step loads two vectors of a B row,
- * broadcasts MR values of an A column and issues 2·MR fused multiply-adds. On AVX-512 (32 vector
- * registers) MR = 12: 24 accumulators + 2 B vectors + 1 broadcast = 27 registers, 12 broadcasts and
- * 2 loads per 24 FMAs, enough independent chains to hide the FMA latency (4 cycles × 2 pipes). With
- * 16 registers (AVX2) MR = 6 (12 accumulators). NR = 2 vectors: 32 floats with 512-bit vectors.
+ * broadcasts MR values of an A column and issues 2·MR fused multiply-adds. With AVX-512 (32 vector
+ * registers) MR = 12: 24 accumulators + 2 B vectors + 1 broadcast = 27 registers, 14 loads per 24
+ * FMAs, and 24 independent chains, more than the 4-cycle FMA latency needs. With 16 registers (AVX2)
+ * MR = 6. NR = 2 vectors = 32 floats with 512-bit vectors. Edge tiles are computed whole from the
+ * zero-padded panels into a scratch tile, of which the part inside C is merged.
  * <p>
- * Sizes ({@link #KC}, {@link #MC}, {@link #NC}; provisional, being measured on AMD EPYC Zen 4
- * with {@code VectorSgemmBench}): KC = 256, MC = 144 (12·12, an A block of 144 KiB in L2),
- * NC = 2048 (a packed B panel of 2 MiB in L3). k and m are split into equal blocks (k = 300 runs as
- * 2×150, not 256 + 44).
+ * Sizes, measured on AMD EPYC Zen 4 (in thread CPU time, n = 256…2048): in a pre-packed loop this
+ * kernel ran at ~110 GFLOP/s (94% of the 117 peak), with 12×2 vectors ahead of 8×3 (~102) and 6×4
+ * (~50: 64-column panels do not stay in L1); KC = 512 was ~5% ahead of 256 and 384 at n ≥ 1024
+ * (fewer passes over C, fewer A packs) and level at n ≤ 512; MC (48…288) and NC (1024, 2048)
+ * moved less than the noise, so MC = 144 = 12·12 and NC = 2048 were kept. k and m are cut into equal blocks (k = 700
+ * runs as 2×350, not 512 + 188).
+ * <p>
+ * Two shapes get their own path, chosen from the whole product's shape: at most {@link #SMALL_M}
+ * rows (a vector times a matrix) skip packing and read B once per row; fewer than NR/2 columns and
+ * more rows run as {@code Cᵀ = op(B)ᵀ·op(A)ᵀ} through the blocked loops, which fills the 12-row
+ * tiles instead of padding 32-column ones, and are transposed into C.
  *
  * <h2>Species</h2>
- * {@code FloatVector.SPECIES_PREFERRED} (512 bits on this AVX-512 machine, 256 on AVX2), unless
- * {@code -Dsparkgrad.sgemm.bits=256|512} says otherwise. On Zen 4, which executes a 512-bit
- * instruction as two 256-bit halves, 512 and 256 bits measured within noise of each other; the
- * preferred species was kept because HotSpot 17 loses the Vector API fast path (boxing, ~100×
- * slower) when one JVM runs the same {@code FloatVector} operations with two species: the type
- * profile inside the shared library methods turns polymorphic. Every kernel of the engine should
- * therefore use {@link #SPECIES}.
+ * {@code FloatVector.SPECIES_MAX}: 512 bits here (256 on AVX2). 512 bits measured 3-5% ahead of
+ * 256 with 12×2 tiles on Zen 4, although it executes 512-bit instructions as two halves (fewer
+ * instructions and loads). MAX rather than {@code SPECIES_512}/{@code SPECIES_PREFERRED}, which
+ * are another class: HotSpot 17 loses the Vector API fast path (boxing, 15-200× slower) when one
+ * JVM runs the same {@code FloatVector} methods with two vector classes, because the type profile
+ * inside those shared methods turns polymorphic. netlib's pure-Java {@code VectorBLAS}, which Spark
+ * MLlib uses where there is no native BLAS, uses SPECIES_MAX: with SPECIES_512 this kernel fell
+ * from ~95 to ~6 GFLOP/s once VectorBLAS had run in the same JVM; with SPECIES_MAX it is
+ * unaffected. Every Vector API kernel of the engine should use {@link #SPECIES} for the same
+ * reason. {@code -Dsparkgrad.sgemm.bits=128|256|512|max|preferred} overrides it for measurements.
+ *
+ * <h2>JIT</h2>
+ * The kernels are hand-unrolled so that every accumulator is a local in a register; nothing that
+ * holds a vector may be a call the JIT does not inline (a vector passed to it is boxed). They are
+ * also kept small enough for C1 to compile with profiling (tier 3): when it could not, a kernel
+ * first compiled at tier 2 while the C2 queue was busy stayed there and ran the Vector API's Java
+ * fallback at ~1.6 GFLOP/s for good.
  *
  * <h2>Threads and buffers</h2>
  * Packed buffers are per thread (a {@link ThreadLocal}, grown on demand, never shrunk), so a call
  * allocates nothing in steady state. The parallel form splits C into {@code parts} column blocks
  * (or row blocks when m is larger than n) that each thread computes independently with its own
- * packing; every element sees the same order of operations, so the result does not depend on the
- * thread count.
+ * packing; every element sees the same operations in the same order, so the result does not
+ * depend on the number of threads.
  */
 public final class VectorSgemm {
     /** The species every kernel uses; see the class comment for why there must be just one. */
     public static final VectorSpecies<Float> SPECIES = chooseSpecies();
     private static final int L = SPECIES.length();
 
-    /** Rows of the micro-tile: 12 with 32 vector registers (AVX-512), 6 otherwise. */
-    static final int MR = L >= 16 || Boolean.getBoolean("sparkgrad.sgemm.wideRegisters") ? 12 : 6;
+    /**
+     * Rows of the micro-tile: 12 where the CPU has 32 vector registers (AVX-512, whatever species
+     * was chosen), 6 otherwise (AVX2 has 16); {@code -Dsparkgrad.sgemm.mr=6|12} overrides.
+     */
+    static final int MR = Integer.getInteger("sparkgrad.sgemm.mr",
+            FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512 ? 12 : 6) == 12 ? 12 : 6;
     /** Columns of the micro-tile: two vectors. */
     static final int NR = 2 * L;
     /** Depth of a rank-k update (k block). */
@@ -85,7 +108,7 @@ public final class VectorSgemm {
     private static VectorSpecies<Float> chooseSpecies() {
         String bits = System.getProperty("sparkgrad.sgemm.bits");
         if (bits == null) {
-            return FloatVector.SPECIES_PREFERRED;
+            return FloatVector.SPECIES_MAX;
         }
         switch (bits.trim()) {
             case "max":

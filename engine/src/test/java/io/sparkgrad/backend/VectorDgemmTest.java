@@ -1,0 +1,384 @@
+package io.sparkgrad.backend;
+
+import dev.ludovic.netlib.blas.BLAS;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.Random;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * {@link VectorDgemm} against a double-double reference and against the BLAS facade, for shapes
+ * around every block edge, all transpose combinations, offsets and padded leading dimensions; the
+ * same cases as VectorSgemmTest, from which this was generated.
+ * <p>
+ * Tolerance: the rounding-error bound of a double dot product of length k in any summation order,
+ * {@code k·u·Σ|a·b|} with {@code u = 2⁻⁵³}, plus a few roundings for alpha, beta and the final
+ * addition into C. It is an upper bound that any correct float64 implementation meets; a wrong index
+ * or a missed block misses it by orders of magnitude.
+ */
+class VectorDgemmTest {
+    private static final double U = 0x1p-53;
+    private static final boolean[] BOOLS = {false, true};
+    private static ExecutorService pool;
+
+    @BeforeAll
+    static void startPool() {
+        System.out.println("Testing " + VectorDgemm.describe());
+        pool = Executors.newFixedThreadPool(3, r -> {
+            Thread t = new Thread(r, "dgemm-test");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    @AfterAll
+    static void stopPool() {
+        pool.shutdownNow();
+    }
+
+    /** One product to check: operands stored with offsets and padded rows, C with a guard band around it. */
+    private static final class Case {
+        final boolean transA;
+        final boolean transB;
+        final int m;
+        final int n;
+        final int k;
+        final double alpha;
+        final double beta;
+        final double[] a;
+        final int aOff;
+        final int lda;
+        final double[] b;
+        final int bOff;
+        final int ldb;
+        final double[] c0;
+        final int cOff;
+        final int ldc;
+
+        Case(Random rnd, boolean transA, boolean transB, int m, int n, int k, double alpha, double beta) {
+            this.transA = transA;
+            this.transB = transB;
+            this.m = m;
+            this.n = n;
+            this.k = k;
+            this.alpha = alpha;
+            this.beta = beta;
+            int aRows = transA ? k : m;
+            int aCols = transA ? m : k;
+            aOff = rnd.nextInt(8);
+            lda = aCols + rnd.nextInt(6);
+            a = filled(rnd, aOff + aRows * lda + rnd.nextInt(4));
+            int bRows = transB ? n : k;
+            int bCols = transB ? k : n;
+            bOff = rnd.nextInt(8);
+            ldb = bCols + rnd.nextInt(6);
+            b = filled(rnd, bOff + bRows * ldb + rnd.nextInt(4));
+            cOff = rnd.nextInt(8);
+            ldc = n + rnd.nextInt(6);
+            c0 = filled(rnd, cOff + m * ldc + rnd.nextInt(4));
+        }
+
+        double a(int i, int p) {
+            return transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+        }
+
+        double b(int p, int j) {
+            return transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+        }
+
+        double[] run() {
+            double[] c = c0.clone();
+            VectorDgemm.dgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            return c;
+        }
+
+        double[] runParallel(Executor executor, int threads) {
+            double[] c = c0.clone();
+            VectorDgemm.dgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc,
+                    executor, threads);
+            return c;
+        }
+
+        /** The same product through the column-major facade: Cᵀ = op(B)ᵀ·op(A)ᵀ. */
+        double[] runFacade(BLAS blas) {
+            double[] c = c0.clone();
+            blas.dgemm(transB ? "T" : "N", transA ? "T" : "N", n, m, k, alpha, b, bOff, ldb, a, aOff, lda,
+                    beta, c, cOff, ldc);
+            return c;
+        }
+
+        @Override
+        public String toString() {
+            return "m=" + m + " n=" + n + " k=" + k + " transA=" + transA + " transB=" + transB + " alpha=" + alpha
+                    + " beta=" + beta + " offsets " + aOff + "/" + bOff + "/" + cOff + " ld " + lda + "/" + ldb + "/"
+                    + ldc;
+        }
+
+        /**
+         * Checks every element of C against the double reference within {@code slack} times the
+         * error bound, and that nothing outside the m×n window changed.
+         */
+        void check(double[] c, double slack, String what) {
+            boolean[] inside = new boolean[c.length];
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    // The reference is summed in double-double (exact products, compensated sums),
+                    // so that its own error stays far below the bound being checked.
+                    double hi = 0;
+                    double lo = 0;
+                    double abs = 0;
+                    for (int p = 0; p < k; p++) {
+                        double x = a(i, p);
+                        double y = b(p, j);
+                        double t = x * y;
+                        double s = hi + t;
+                        double v = s - hi;
+                        lo += (hi - (s - v)) + (t - v) + Math.fma(x, y, -t);
+                        hi = s;
+                        abs += Math.abs(t);
+                    }
+                    double dot = hi + lo;
+                    int at = cOff + i * ldc + j;
+                    inside[at] = true;
+                    double old = beta == 0d ? 0 : (double) beta * c0[at];
+                    double expected = alpha * dot + old;
+                    double bound = (k + 4) * U * Math.abs(alpha) * abs + 3 * U * Math.abs(old) + 3 * U * Math.abs(expected);
+                    double err = Math.abs(c[at] - expected);
+                    if (!(err <= slack * bound + Double.MIN_NORMAL)) {
+                        fail(what + ": C[" + i + "," + j + "] = " + c[at] + ", expected " + expected + " (error " + err
+                                + " > bound " + slack * bound + ") for " + this);
+                    }
+                }
+            }
+            for (int x = 0; x < c.length; x++) {
+                if (!inside[x] && Double.doubleToRawLongBits(c[x]) != Double.doubleToRawLongBits(c0[x])) {
+                    fail(what + ": C[" + x + "] outside the " + m + "×" + n + " window changed for " + this);
+                }
+            }
+        }
+    }
+
+    private static double[] filled(Random rnd, int size) {
+        double[] x = new double[size];
+        for (int i = 0; i < size; i++) {
+            x[i] = rnd.nextGaussian();
+        }
+        return x;
+    }
+
+    private static int randomSize(Random rnd) {
+        // Half the draws from sizes at the block edges, half uniform in 1..300.
+        int[] edges = {1, 2, 3, VectorDgemm.MR - 1, VectorDgemm.MR, VectorDgemm.MR + 1, VectorDgemm.NR - 1,
+                VectorDgemm.NR, VectorDgemm.NR + 1, 2 * VectorDgemm.NR + 3, 100, 255, 256, 257, 300};
+        return rnd.nextBoolean() ? edges[rnd.nextInt(edges.length)] : 1 + rnd.nextInt(300);
+    }
+
+    @Test
+    void randomShapesMatchDoubleReference() {
+        Random rnd = new Random(42);
+        for (int i = 0; i < 160; i++) {
+            boolean transA = (i & 1) != 0;
+            boolean transB = (i & 2) != 0;
+            double beta = (i & 4) != 0 ? 1d : 0d;
+            double alpha = i % 5 == 0 ? -1.5d : 1d;
+            Case t = new Case(rnd, transA, transB, randomSize(rnd), randomSize(rnd), randomSize(rnd), alpha, beta);
+            t.check(t.run(), 1, "serial");
+        }
+    }
+
+    @Test
+    void everyEdgeSizeWithEveryTransposition() {
+        Random rnd = new Random(7);
+        int mr = VectorDgemm.MR;
+        int nr = VectorDgemm.NR;
+        for (int m : new int[] {1, mr - 1, mr, mr + 1, 2 * mr + 1}) {
+            for (int n : new int[] {1, nr - 1, nr, nr + 1, 3 * nr - 1}) {
+                for (int k : new int[] {1, 2, 17}) {
+                    for (boolean ta : BOOLS) {
+                        for (boolean tb : BOOLS) {
+                            Case t = new Case(rnd, ta, tb, m, n, k, 1d, (m + n + k) % 2 == 0 ? 0d : 1d);
+                            t.check(t.run(), 1, "serial");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void generalAlphaAndBeta() {
+        Random rnd = new Random(3);
+        for (double alpha : new double[] {0.5d, -2d}) {
+            for (double beta : new double[] {-0.75d, 2d}) {
+                for (boolean ta : BOOLS) {
+                    for (boolean tb : BOOLS) {
+                        Case t = new Case(rnd, ta, tb, 1 + rnd.nextInt(60), 1 + rnd.nextInt(80), 1 + rnd.nextInt(70),
+                                alpha, beta);
+                        t.check(t.run(), 1, "serial");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void productsLargerThanEveryBlock() {
+        Random rnd = new Random(11);
+        // m past MC, k past two KC blocks, then n past NC (kept thin so the reference stays quick).
+        Case deep = new Case(rnd, false, true, VectorDgemm.MC + VectorDgemm.MR + 1, 70, 2 * VectorDgemm.KC + 1, 1d, 1d);
+        deep.check(deep.run(), 1, "serial");
+        Case wide = new Case(rnd, true, false, 5, VectorDgemm.NC + VectorDgemm.NR + 3, VectorDgemm.KC + 3, 1d, 0d);
+        wide.check(wide.run(), 1, "serial");
+        // The narrow path works through blocks of 2048 rows.
+        Case tall = new Case(rnd, false, false, 2048 + 5, 5, 40, 1d, 1d);
+        tall.check(tall.run(), 1, "serial");
+    }
+
+    @Test
+    void fewRowsAndFewColumnsWithEveryTransposition() {
+        Random rnd = new Random(29);
+        int[][] shapes = {{1, 1000, 300}, {4, 77, 513}, {2, 16, 1}, {1, 1, 1000}, {500, 1, 64}, {300, 15, 33},
+            {40, 7, 700}, {5, 4, 3}};
+        for (int[] sh : shapes) {
+            for (boolean ta : BOOLS) {
+                for (boolean tb : BOOLS) {
+                    for (double beta : new double[] {0d, 1d, -0.5d}) {
+                        Case t = new Case(rnd, ta, tb, sh[0], sh[1], sh[2], beta == 1d ? 1d : 0.75d, beta);
+                        t.check(t.run(), 1, "serial");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void matchesTheBlasFacade() {
+        BLAS blas = BLAS.getInstance();
+        Random rnd = new Random(5);
+        for (int i = 0; i < 40; i++) {
+            Case t = new Case(rnd, (i & 1) != 0, (i & 2) != 0, randomSize(rnd), randomSize(rnd), randomSize(rnd),
+                    1d, (i & 4) != 0 ? 1d : 0d);
+            double[] ours = t.run();
+            double[] theirs = t.runFacade(blas);
+            t.check(theirs, 1, blas.getClass().getSimpleName()); // the reference check holds for the facade too
+            // Two double results each within the bound of the exact value are within twice it of each other.
+            for (int r = 0; r < t.m; r++) {
+                for (int j = 0; j < t.n; j++) {
+                    int at = t.cOff + r * t.ldc + j;
+                    double abs = 0;
+                    for (int p = 0; p < t.k; p++) {
+                        abs += Math.abs(t.a(r, p) * t.b(p, j));
+                    }
+                    double bound = 2 * ((t.k + 4) * U * abs + 6 * U * Math.abs(t.c0[at])) + Double.MIN_NORMAL;
+                    if (!(Math.abs(ours[at] - theirs[at]) <= bound)) {
+                        fail("C[" + r + "," + j + "]: VectorDgemm " + ours[at] + ", " + blas.getClass().getSimpleName()
+                                + " " + theirs[at] + " for " + t);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void threadsGiveBitwiseTheSameResult() {
+        Random rnd = new Random(13);
+        // Packed both ways of splitting, the narrow path (n < NR/2), the row path (m <= 4), and m > n
+        // split into parts of which the last has a single row.
+        int[][] shapes = {{300, 257, 129}, {61, 300, 90}, {300, 40, 200}, {128, 128, 128}, {7, 1000, 33},
+            {300, 10, 200}, {3, 1000, 100}, {13, 12, 1000}};
+        for (int[] s : shapes) {
+            for (boolean ta : BOOLS) {
+                for (boolean tb : BOOLS) {
+                    Case t = new Case(rnd, ta, tb, s[0], s[1], s[2], 1d, 0d);
+                    double[] serial = t.run();
+                    for (int threads : new int[] {2, 3, 4}) {
+                        assertArrayEquals(serial, t.runParallel(pool, threads), 0d, threads + " threads, " + t);
+                    }
+                }
+            }
+        }
+        Case t = new Case(rnd, false, false, 200, 220, 240, 1d, 1d);
+        t.check(t.runParallel(pool, 2), 1, "2 threads");
+    }
+
+    @Test
+    void anExecutorThatNeverRunsOrRejectsTasksCannotStallTheProduct() {
+        Random rnd = new Random(17);
+        Case t = new Case(rnd, false, false, 150, 190, 120, 1d, 0d);
+        double[] serial = t.run();
+        Executor dropsEverything = r -> { };
+        Executor rejects = r -> {
+            throw new RejectedExecutionException("full");
+        };
+        assertArrayEquals(serial, t.runParallel(dropsEverything, 2), 0d);
+        assertArrayEquals(serial, t.runParallel(rejects, 2), 0d);
+    }
+
+    @Test
+    void partsTogetherComputeTheWholeProduct() {
+        Random rnd = new Random(19);
+        for (int[] s : new int[][] {{90, 300, 70}, {300, 90, 70}}) {
+            Case t = new Case(rnd, true, false, s[0], s[1], s[2], 1d, 0d);
+            double[] serial = t.run();
+            int parts = VectorDgemm.parts(t.m, t.n, t.k, 3);
+            assertEquals(3, parts);
+            double[] c = t.c0.clone();
+            for (int p = parts - 1; p >= 0; p--) {
+                VectorDgemm.dgemmPart(p, parts, t.transA, t.transB, t.m, t.n, t.k, t.alpha, t.a, t.aOff, t.lda, t.b,
+                        t.bOff, t.ldb, t.beta, c, t.cOff, t.ldc);
+            }
+            assertArrayEquals(serial, c, 0d);
+        }
+        assertEquals(1, VectorDgemm.parts(8, 8, 8, 2), "too small to split");
+        assertEquals(1, VectorDgemm.parts(1000, 1000, 1000, 1));
+    }
+
+    @Test
+    void betaZeroOverwritesNaNsAndAlphaZeroOrEmptyKOnlyScales() {
+        Random rnd = new Random(23);
+        Case t = new Case(rnd, false, false, 13, 37, 9, 1d, 0d);
+        Arrays.fill(t.c0, Double.NaN);
+        t.check(t.run(), 1, "NaN in C, beta 0");
+
+        double[] c = {1d, 2d, Double.NaN, 4d};
+        VectorDgemm.dgemm(false, false, 2, 2, 0, 1d, new double[0], 0, 1, new double[2], 0, 2, 0d, c, 0, 2);
+        assertArrayEquals(new double[] {0d, 0d, 0d, 0d}, c, 0d, "k = 0, beta 0");
+        c = new double[] {1d, 2d, 3d, 4d};
+        VectorDgemm.dgemm(false, false, 2, 2, 1, 0d, new double[] {Double.NaN, 1d}, 0, 1, new double[2], 0, 2, 2d, c, 0, 2);
+        assertArrayEquals(new double[] {2d, 4d, 6d, 8d}, c, 0d, "alpha 0 scales C by beta");
+        VectorDgemm.dgemm(false, false, 0, 5, 3, 1d, new double[0], 0, 3, new double[15], 0, 5, 0d, new double[0], 0, 5);
+        VectorDgemm.dgemm(false, false, 5, 0, 3, 1d, new double[15], 0, 3, new double[0], 0, 1, 0d, new double[0], 0, 1);
+    }
+
+    @Test
+    void badArgumentsAreRejectedBeforeAnythingIsWritten() {
+        double[] a = new double[12];
+        double[] b = new double[12];
+        double[] c = new double[9];
+        Arrays.fill(c, 5d);
+        assertThrows(IllegalArgumentException.class,
+                () -> VectorDgemm.dgemm(false, false, 3, 3, 4, 1d, a, 0, 3, b, 0, 3, 0d, c, 0, 3), "lda < k");
+        assertThrows(IllegalArgumentException.class,
+                () -> VectorDgemm.dgemm(false, false, -1, 3, 4, 1d, a, 0, 4, b, 0, 3, 0d, c, 0, 3));
+        assertThrows(IndexOutOfBoundsException.class,
+                () -> VectorDgemm.dgemm(false, false, 3, 3, 4, 1d, a, 1, 4, b, 0, 3, 0d, c, 0, 3), "A too short");
+        assertThrows(IndexOutOfBoundsException.class,
+                () -> VectorDgemm.dgemm(true, false, 3, 3, 4, 1d, a, 0, 3, b, 0, 3, 0d, c, 1, 3), "C too short");
+        assertThrows(IllegalArgumentException.class,
+                () -> VectorDgemm.dgemmPart(2, 2, false, false, 3, 3, 4, 1d, a, 0, 4, b, 0, 3, 0d, c, 0, 3));
+        double[] untouched = new double[9];
+        Arrays.fill(untouched, 5d);
+        assertArrayEquals(untouched, c, 0d);
+    }
+}
