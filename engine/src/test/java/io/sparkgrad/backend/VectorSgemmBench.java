@@ -17,26 +17,48 @@ import java.util.concurrent.Executors;
 
 /**
  * A quick sgemm measurement (not a test): GFLOP/s of {@link VectorSgemm} for n×n·n×n with 1 and 2
- * threads, next to netlib's pure-Java BLAS and numpy in the same run. Each contender runs in its
- * own process, the rounds alternate between them, and the table shows the median over rounds.
- * Separate JVMs matter: netlib's VectorBLAS uses {@code FloatVector.SPECIES_MAX}, and HotSpot 17
- * loses the Vector API fast path when one JVM runs the same operations with two species.
+ * threads, next to netlib's pure-Java BLAS (1 thread; it has no threads) and numpy in the same run.
+ * Each contender runs in its own process, one after the other in every round, and the table shows
+ * the median over rounds. Separate JVMs also keep the comparison fair: two Vector API libraries
+ * with different species in one JVM slow each other down (see VectorSgemm).
  * <pre>
  * mvn -q -o -pl engine test-compile
  * mvn -q -o -pl engine dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt
  * java --add-modules jdk.incubator.vector -cp engine/target/classes:engine/target/test-classes:$(cat /tmp/cp.txt) \
  *      io.sparkgrad.backend.VectorSgemmBench [rounds]
  * </pre>
- * System properties: {@code bench.sizes} (default 128,256,512,1024,2048), {@code bench.python}
- * (default /usr/bin/python3), {@code bench.pythonLibraryPath} (an LD_LIBRARY_PATH for numpy, e.g.
- * a directory holding OpenBLAS's libblas.so.3), {@code bench.jvmArgs} (extra options for the
- * VectorSgemm workers, e.g. {@code -Dsparkgrad.sgemm.bits=256}).
+ * System properties:
+ * <ul>
+ * <li>{@code bench.sizes}: default 128,256,512,1024,2048;
+ * <li>{@code bench.numpy}: the numpy builds to run, {@code label|python[|LD_LIBRARY_PATH]} separated
+ * by {@code ;}, default {@code numpy|/usr/bin/python3}. Debian's numpy takes its BLAS from
+ * {@code libblas.so.3}; a directory holding OpenBLAS's {@code libblas.so.3} as LD_LIBRARY_PATH
+ * makes it use OpenBLAS without changing the system. The first line of the output names the BLAS
+ * library each numpy process really loaded. The first build is the one ratios are taken against;
+ * <li>{@code bench.jvmArgs}: extra options for the VectorSgemm workers, e.g.
+ * {@code -Dsparkgrad.sgemm.bits=256};
+ * <li>{@code bench.cpuTime=true}: time the workers by thread CPU time (1 thread only), for tuning
+ * on a shared machine.
+ * </ul>
  */
 public final class VectorSgemmBench {
     private static final double RUN_SECONDS = 0.15;
     private static final int RUNS = 7;
 
     private VectorSgemmBench() {
+    }
+
+    /** One contender: how to run it and at which thread counts. */
+    private static final class Contender {
+        final String label;
+        final String python; // null for a JVM worker
+        final String libraryPath;
+
+        Contender(String label, String python, String libraryPath) {
+            this.label = label;
+            this.python = python;
+            this.libraryPath = libraryPath;
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -47,59 +69,84 @@ public final class VectorSgemmBench {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
         String sizeList = System.getProperty("bench.sizes", "128,256,512,1024,2048");
         int[] sizes = sizes(sizeList);
-        String[] contenders = {"vector", "netlib", "numpy"};
+        List<Contender> contenders = new ArrayList<>();
+        contenders.add(new Contender("VectorSgemm", null, null));
+        contenders.add(new Contender("netlibJava", null, null));
+        for (String spec : System.getProperty("bench.numpy", "numpy|/usr/bin/python3").split(";")) {
+            String[] f = spec.trim().split("\\|");
+            contenders.add(new Contender(f[0], f[1], f.length > 2 ? f[2] : null));
+        }
+        List<Contender> numpys = contenders.subList(2, contenders.size());
         int[] threadCounts = {1, 2};
-        // results[contender@threads][n] -> one median per round
+        // label@threads -> n -> one figure per round
         Map<String, Map<Integer, List<Double>>> results = new LinkedHashMap<>();
         List<String> notes = new ArrayList<>();
+        long start = System.nanoTime();
         for (int round = 0; round < rounds; round++) {
             for (int t : threadCounts) {
-                for (String who : contenders) {
-                    if (who.equals("netlib") && t > 1) {
-                        continue; // single-threaded
+                for (Contender who : contenders) {
+                    if (who.label.equals("netlibJava") && t > 1) {
+                        continue;
                     }
-                    List<String> lines = who.equals("numpy") ? runNumpy(t, sizeList) : runWorker(who, t, sizeList);
+                    List<String> lines = who.python != null ? runNumpy(who, t, sizeList)
+                            : runWorker(who.label.equals("VectorSgemm") ? "vector" : "netlib", t, sizeList);
                     for (String line : lines) {
                         if (line.startsWith("#")) {
                             if (round == 0) {
-                                notes.add(who + " t=" + t + ": " + line.substring(1).trim());
+                                notes.add(who.label + " t=" + t + ": " + line.substring(1).trim());
                             }
                             continue;
                         }
                         String[] f = line.trim().split("\\s+");
                         if (f.length == 2) {
-                            results.computeIfAbsent(who + "@" + t, x -> new LinkedHashMap<>())
+                            results.computeIfAbsent(who.label + "@" + t, x -> new LinkedHashMap<>())
                                     .computeIfAbsent(Integer.parseInt(f[0]), x -> new ArrayList<>())
                                     .add(Double.parseDouble(f[1]));
                         }
                     }
                 }
             }
-            System.err.println("round " + (round + 1) + " of " + rounds + " done");
+            System.err.printf(Locale.ROOT, "round %d of %d done (%.0f s)%n", round + 1, rounds,
+                    (System.nanoTime() - start) / 1e9);
         }
         notes.forEach(s -> System.out.println("# " + s));
-        System.out.printf(Locale.ROOT, "%n%6s %3s %12s %12s %12s %10s %10s%n", "n", "thr", "VectorSgemm", "netlibJava",
-                "numpy", "vec/numpy", "vec/netlib");
+        StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%n%6s %3s", "n", "thr"));
+        for (Contender c : contenders) {
+            head.append(String.format(Locale.ROOT, " %12s", c.label));
+        }
+        for (Contender c : numpys) {
+            head.append(String.format(Locale.ROOT, " %14s", "vec/" + c.label));
+        }
+        head.append(String.format(Locale.ROOT, " %11s", "vec/netlib"));
+        System.out.println(head);
         for (int t : threadCounts) {
             for (int n : sizes) {
-                double v = median(results, "vector@" + t, n);
-                double j = median(results, "netlib@" + t, n);
-                double p = median(results, "numpy@" + t, n);
-                System.out.printf(Locale.ROOT, "%6d %3d %12s %12s %12s %10s %10s%n", n, t, fmt(v), fmt(j), fmt(p),
-                        ratio(v, p), ratio(v, j));
+                StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%6d %3d", n, t));
+                for (Contender c : contenders) {
+                    row.append(String.format(Locale.ROOT, " %12s", fmt(median(results, c.label + "@" + t, n))));
+                }
+                double v = median(results, "VectorSgemm@" + t, n);
+                for (Contender c : numpys) {
+                    row.append(String.format(Locale.ROOT, " %14s", ratio(v, median(results, c.label + "@" + t, n))));
+                }
+                row.append(String.format(Locale.ROOT, " %11s", ratio(v, median(results, "netlibJava@" + t, n))));
+                System.out.println(row);
             }
         }
         System.out.println();
         for (int n : sizes) {
-            double v1 = median(results, "vector@1", n);
-            double v2 = median(results, "vector@2", n);
-            double p1 = median(results, "numpy@1", n);
-            double p2 = median(results, "numpy@2", n);
-            System.out.printf(Locale.ROOT, "n=%-5d 2 threads / 1 thread: VectorSgemm %s, numpy %s%n", n, ratio(v2, v1),
-                    ratio(p2, p1));
+            StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "n=%-5d 2 threads / 1 thread:", n));
+            for (Contender c : contenders) {
+                if (!c.label.equals("netlibJava")) {
+                    row.append(String.format(Locale.ROOT, " %s %s", c.label,
+                            ratio(median(results, c.label + "@2", n), median(results, c.label + "@1", n))));
+                }
+            }
+            System.out.println(row);
         }
-        System.out.println("(GFLOP/s, median of " + rounds + " rounds; each round's figure is the median of " + RUNS
-                + " timed runs of >= " + RUN_SECONDS + " s after warm-up)");
+        System.out.println("(GFLOP/s, median of " + rounds + " rounds; a round's figure is the median of " + RUNS
+                + " timed runs of >= " + RUN_SECONDS + " s after warm-up, or of 3 single products when one"
+                + " takes over a second)");
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -124,7 +171,8 @@ public final class VectorSgemmBench {
         return run(new ProcessBuilder(cmd));
     }
 
-    private static List<String> runNumpy(int threads, String sizeList) throws IOException, InterruptedException {
+    private static List<String> runNumpy(Contender who, int threads, String sizeList) throws IOException,
+            InterruptedException {
         String script = String.join("\n",
                 "import numpy as np, time, sys",
                 "libs = sorted({l.split()[-1] for l in open('/proc/self/maps') if 'blas' in l.lower() and '/' in l})",
@@ -137,17 +185,16 @@ public final class VectorSgemmBench {
                 "    w = time.perf_counter()",
                 "    while time.perf_counter() - w < 0.3: c = a @ b",
                 "    runs = []",
-                "    for r in range(" + RUNS + "):",
+                "    for r in range(3 if one > 1 else " + RUNS + "):",
                 "        t0 = time.perf_counter()",
                 "        for i in range(reps): c = a @ b",
                 "        runs.append(2.0 * n ** 3 * reps / (time.perf_counter() - t0) / 1e9)",
                 "    runs.sort(); print(n, '%.2f' % runs[len(runs) // 2]); sys.stdout.flush()");
-        ProcessBuilder pb = new ProcessBuilder(System.getProperty("bench.python", "/usr/bin/python3"), "-c", script);
+        ProcessBuilder pb = new ProcessBuilder(who.python, "-c", script);
         pb.environment().put("OPENBLAS_NUM_THREADS", Integer.toString(threads));
         pb.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
-        String libs = System.getProperty("bench.pythonLibraryPath");
-        if (libs != null) {
-            pb.environment().put("LD_LIBRARY_PATH", libs);
+        if (who.libraryPath != null) {
+            pb.environment().put("LD_LIBRARY_PATH", who.libraryPath);
         }
         return run(pb);
     }
@@ -211,9 +258,12 @@ public final class VectorSgemmBench {
             product.run(n, a, b, c);
             double one = Math.max(1e-7, (System.nanoTime() - t0) / 1e9);
             int reps = (int) Math.max(1, RUN_SECONDS / one);
-            warmFor(product, n, a, b, c, 0.3);
-            double[] runs = new double[RUNS];
-            for (int r = 0; r < RUNS; r++) {
+            int runCount = one > 1 ? 3 : RUNS; // netlib's Java path past ~1290³ takes seconds per product
+            if (one <= 1) {
+                warmFor(product, n, a, b, c, 0.3);
+            }
+            double[] runs = new double[runCount];
+            for (int r = 0; r < runCount; r++) {
                 long t = clock(cpuTime);
                 for (int i = 0; i < reps; i++) {
                     product.run(n, a, b, c);
@@ -221,7 +271,7 @@ public final class VectorSgemmBench {
                 runs[r] = 2.0 * n * n * n * reps / ((clock(cpuTime) - t) / 1e9) / 1e9;
             }
             Arrays.sort(runs);
-            System.out.printf(Locale.ROOT, "%d %.2f%n", n, runs[RUNS / 2]);
+            System.out.printf(Locale.ROOT, "%d %.2f%n", n, runs[runCount / 2]);
             System.out.flush();
         }
         System.out.printf(Locale.ROOT, "# correctness: max relative error of 64 sampled elements %.2e%n", worst);
