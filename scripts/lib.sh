@@ -32,3 +32,22 @@ ensure_toolchain() {
 mvn_quiet() {
     (cd "$SPARKGRAD_HOME" && mvn -B -q -Dstyle.color=never -Dorg.slf4j.simpleLogger.log.org.apache.maven.cli.transfer.Slf4jMavenTransferListener=warn "$@")
 }
+
+# fashion_mnist_dir: prints the directory of Fashion-MNIST's IDX files from Debian's
+# dataset-fashion-mnist package, installing the package first when it is missing (as root); exits
+# with a message that says what to do when it is missing and cannot be installed.
+fashion_mnist_dir() {
+    if ! (apt_install dataset-fashion-mnist); then
+        echo "sparkgrad: Fashion-MNIST is missing and could not be installed. Install Debian's package as root" \
+             "(apt-get install dataset-fashion-mnist)." >&2
+        exit 1
+    fi
+    local images
+    images="$(dpkg -L dataset-fashion-mnist | grep -m1 '/train-images-idx3-ubyte' || true)"
+    if [ -z "$images" ] || [ ! -f "$images" ]; then
+        echo "sparkgrad: dataset-fashion-mnist is installed but lists no train-images-idx3-ubyte file" \
+             "(dpkg -L dataset-fashion-mnist); reinstall it: apt-get install --reinstall dataset-fashion-mnist" >&2
+        exit 1
+    fi
+    dirname "$images"
+}
