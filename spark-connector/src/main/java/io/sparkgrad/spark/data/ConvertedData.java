@@ -93,24 +93,35 @@ public final class ConvertedData {
     }
 
     /**
-     * The {@link InvalidRowException} behind a failed job, when that is what failed it (with the
-     * job failure's first line attached as suppressed); else {@code e} itself, thrown unchanged
-     * even when checked.
+     * The error behind a failed Spark job when it is one of ours that tells the user what to fix:
+     * an {@link InvalidRowException}, or an {@code IllegalArgumentException} /
+     * {@code IllegalStateException} thrown by Sparkgrad code in a task (a model whose output does
+     * not fit the loss, say). It comes back as itself, with the job failure's first line attached
+     * as suppressed; anything else is rethrown unchanged, even when checked.
      */
     public static RuntimeException unwrap(Exception e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof InvalidRowException) {
-                InvalidRowException bad = (InvalidRowException) t;
-                if (bad != e) {
-                    bad.addSuppressed(new SparkException("Spark job failed: " + firstLine(e.getMessage())));
-                }
-                return bad;
+            if (t != e && isOurs(t)) {
+                RuntimeException ours = (RuntimeException) t;
+                ours.addSuppressed(new SparkException("Spark job failed: " + firstLine(e.getMessage())));
+                return ours;
             }
         }
         if (e instanceof RuntimeException) {
             return (RuntimeException) e;
         }
         throw ConvertedData.<RuntimeException>sneaky(e);
+    }
+
+    private static boolean isOurs(Throwable t) {
+        if (t instanceof InvalidRowException) {
+            return true;
+        }
+        if (!(t instanceof IllegalArgumentException || t instanceof IllegalStateException)) {
+            return false;
+        }
+        StackTraceElement[] trace = t.getStackTrace();
+        return trace.length > 0 && trace[0].getClassName().startsWith("io.sparkgrad.");
     }
 
     @SuppressWarnings("unchecked")

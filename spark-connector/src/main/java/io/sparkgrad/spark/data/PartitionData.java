@@ -74,28 +74,39 @@ public final class PartitionData {
     }
 
     /**
-     * The rows of this partition in epoch {@code epoch}'s order: a Fisher–Yates shuffle seeded by
-     * the seed, the epoch and the partition alone, so every run and every retried task sees the
-     * same order.
+     * The rows of this partition in epoch {@code epoch}'s order ({@link #shuffledOrder}), memoized
+     * for the epoch.
      */
     public synchronized int[] order(long seed, int epoch, int partition) {
-        long key = mix(mix(seed) ^ epoch * 0x9E3779B97F4A7C15L ^ (long) partition * 0xC2B2AE3D27D4EB4FL);
+        long key = orderSeed(seed, epoch, partition);
         if (order == null || orderKey != key) {
-            int[] o = new int[rows];
-            for (int i = 0; i < rows; i++) {
-                o[i] = i;
-            }
-            SplittableRandom r = new SplittableRandom(key);
-            for (int i = rows - 1; i > 0; i--) {
-                int j = r.nextInt(i + 1);
-                int t = o[i];
-                o[i] = o[j];
-                o[j] = t;
-            }
-            order = o;
+            order = shuffledOrder(rows, seed, epoch, partition);
             orderKey = key;
         }
         return order;
+    }
+
+    /**
+     * A permutation of {@code 0..rows-1}: a Fisher–Yates shuffle seeded by the seed, the epoch and
+     * the partition alone, so every run and every retried task sees the same order.
+     */
+    public static int[] shuffledOrder(int rows, long seed, int epoch, int partition) {
+        int[] o = new int[rows];
+        for (int i = 0; i < rows; i++) {
+            o[i] = i;
+        }
+        SplittableRandom r = new SplittableRandom(orderSeed(seed, epoch, partition));
+        for (int i = rows - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1);
+            int t = o[i];
+            o[i] = o[j];
+            o[j] = t;
+        }
+        return o;
+    }
+
+    private static long orderSeed(long seed, int epoch, int partition) {
+        return mix(mix(seed) ^ epoch * 0x9E3779B97F4A7C15L ^ (long) partition * 0xC2B2AE3D27D4EB4FL);
     }
 
     /** SplitMix64's finalizer: a bijection of 64-bit values that scatters nearby inputs. */
