@@ -40,8 +40,12 @@ public final class VectorDgemm {
     /** Columns of a packed B panel, a multiple of NR. */
     static final int NC = roundUp(Integer.getInteger("sparkgrad.dgemm.nc", 2048), NR);
 
-    /** Below this many multiply-adds (m·n·k) a product is not worth handing to another thread. */
-    static final long PARALLEL_MIN_MACS = 1L << 17;
+    /**
+     * Below this many multiply-adds (m·n·k, ~160³) a product is not worth handing to another
+     * thread: waking one and waiting for it cost ~20-40 µs here, and 2 threads ran 128³ slower than
+     * one.
+     */
+    static final long PARALLEL_MIN_MACS = 1L << 22;
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
@@ -65,7 +69,7 @@ public final class VectorDgemm {
             case "512":
                 return DoubleVector.SPECIES_512;
             default:
-                throw new IllegalArgumentException("sparkgrad.dgemm.bits must be 128, 256 or 512, got " + bits);
+                throw new IllegalArgumentException("sparkgrad.dgemm.bits must be 128, 256, 512, max or preferred, got " + bits);
         }
     }
 

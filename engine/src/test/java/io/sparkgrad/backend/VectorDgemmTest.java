@@ -15,6 +15,7 @@ import java.util.concurrent.RejectedExecutionException;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
@@ -295,13 +296,15 @@ class VectorDgemmTest {
         Random rnd = new Random(13);
         // Packed both ways of splitting, the narrow path (n < NR/2), the row path (m <= 4), and m > n
         // split into parts of which the last has a single row.
-        int[][] shapes = {{300, 257, 129}, {61, 300, 90}, {300, 40, 200}, {128, 128, 128}, {7, 1000, 33},
-            {300, 10, 200}, {3, 1000, 100}, {13, 12, 1000}};
+        // (All above the size from which threads are used.)
+        int[][] shapes = {{300, 257, 129}, {61, 300, 300}, {300, 40, 400}, {160, 170, 180}, {7, 1000, 700},
+            {300, 10, 1500}, {3, 1000, 1500}, {13, 12, 27000}};
         for (int[] s : shapes) {
             for (boolean ta : BOOLS) {
                 for (boolean tb : BOOLS) {
                     Case t = new Case(rnd, ta, tb, s[0], s[1], s[2], 1d, 0d);
                     double[] serial = t.run();
+                    assertTrue(VectorDgemm.parts(s[0], s[1], s[2], 4) > 1, "threads are used for " + t);
                     for (int threads : new int[] {2, 3, 4}) {
                         assertArrayEquals(serial, t.runParallel(pool, threads), 0d, threads + " threads, " + t);
                     }
@@ -328,7 +331,7 @@ class VectorDgemmTest {
     @Test
     void partsTogetherComputeTheWholeProduct() {
         Random rnd = new Random(19);
-        for (int[] s : new int[][] {{90, 300, 70}, {300, 90, 70}}) {
+        for (int[] s : new int[][] {{90, 300, 160}, {300, 90, 160}}) {
             Case t = new Case(rnd, true, false, s[0], s[1], s[2], 1d, 0d);
             double[] serial = t.run();
             int parts = VectorDgemm.parts(t.m, t.n, t.k, 3);

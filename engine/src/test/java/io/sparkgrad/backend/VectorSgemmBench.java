@@ -244,8 +244,10 @@ public final class VectorSgemmBench {
         if (cpuTime) {
             System.out.println("# timed by thread CPU time, not wall time");
         }
-        // JIT warm-up on a mid size, so that the first measured size is not timing the compiler.
-        warm(product, 256, 1.5);
+        // JIT warm-up on a mid size until the speed settles, so that the first measured size does not
+        // time the compiler: on a loaded machine C2 can take seconds to compile the micro-kernel, and
+        // until then the Vector API runs its Java fallback, 50-1000× slower.
+        warmUntilSteady(product, 256);
         double worst = 0;
         for (int n : sizes) {
             Random rnd = new Random(n);
@@ -289,9 +291,28 @@ public final class VectorSgemmBench {
         void run(int n, float[] a, float[] b, float[] c);
     }
 
-    private static void warm(Product product, int n, double seconds) {
+    private static void warmUntilSteady(Product product, int n) {
         Random rnd = new Random(7);
-        warmFor(product, n, randn(rnd, n * n), randn(rnd, n * n), new float[n * n], seconds);
+        float[] a = randn(rnd, n * n);
+        float[] b = randn(rnd, n * n);
+        float[] c = new float[n * n];
+        long start = System.nanoTime();
+        double previous = 0;
+        while (true) {
+            long t = System.nanoTime();
+            int count = 0;
+            do {
+                product.run(n, a, b, c);
+                count++;
+            } while (System.nanoTime() - t < 500_000_000L);
+            double rate = count / ((System.nanoTime() - t) / 1e9);
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            if ((elapsed >= 1.5 && Math.abs(rate - previous) <= 0.05 * rate) || elapsed > 30) {
+                System.out.printf(Locale.ROOT, "# warm-up %.1f s%n", elapsed);
+                return;
+            }
+            previous = rate;
+        }
     }
 
     private static void warmFor(Product product, int n, float[] a, float[] b, float[] c, double seconds) {
