@@ -37,8 +37,9 @@ import java.util.concurrent.Executors;
  * library each numpy process really loaded. The first build is the one ratios are taken against;
  * <li>{@code bench.jvmArgs}: extra options for the VectorSgemm workers, e.g.
  * {@code -Dsparkgrad.sgemm.bits=256};
- * <li>{@code bench.cpuTime=true}: time the workers by thread CPU time (1 thread only), for tuning
- * on a shared machine.
+ * <li>{@code bench.cpuTime=true}: time the 1-thread runs (VectorSgemm, netlib and numpy alike) by
+ * the calling thread's CPU time instead of wall time: on a shared, overloaded machine this still
+ * compares the code, where wall time mostly measures the scheduler.
  * </ul>
  */
 public final class VectorSgemmBench {
@@ -173,8 +174,13 @@ public final class VectorSgemmBench {
 
     private static List<String> runNumpy(Contender who, int threads, String sizeList) throws IOException,
             InterruptedException {
+        // With bench.cpuTime, 1-thread numpy is timed by the calling thread's CPU time too: with one
+        // thread OpenBLAS computes on the calling thread.
+        boolean cpuTime = Boolean.getBoolean("bench.cpuTime") && threads == 1;
         String script = String.join("\n",
                 "import numpy as np, time, sys",
+                "clock = time." + (cpuTime ? "thread_time" : "perf_counter"),
+                cpuTime ? "print('# timed by thread CPU time, not wall time')" : "",
                 "libs = sorted({l.split()[-1] for l in open('/proc/self/maps') if 'blas' in l.lower() and '/' in l})",
                 "print('# numpy', np.__version__, 'BLAS:', ' '.join(libs) or '?')",
                 "for n in [" + sizeList + "]:",
@@ -186,9 +192,9 @@ public final class VectorSgemmBench {
                 "    while time.perf_counter() - w < 0.3: c = a @ b",
                 "    runs = []",
                 "    for r in range(3 if one > 1 else " + RUNS + "):",
-                "        t0 = time.perf_counter()",
+                "        t0 = clock()",
                 "        for i in range(reps): c = a @ b",
-                "        runs.append(2.0 * n ** 3 * reps / (time.perf_counter() - t0) / 1e9)",
+                "        runs.append(2.0 * n ** 3 * reps / (clock() - t0) / 1e9)",
                 "    runs.sort(); print(n, '%.2f' % runs[len(runs) // 2]); sys.stdout.flush()");
         ProcessBuilder pb = new ProcessBuilder(who.python, "-c", script);
         pb.environment().put("OPENBLAS_NUM_THREADS", Integer.toString(threads));
@@ -244,10 +250,11 @@ public final class VectorSgemmBench {
         if (cpuTime) {
             System.out.println("# timed by thread CPU time, not wall time");
         }
-        // JIT warm-up on a mid size until the speed settles, so that the first measured size does not
-        // time the compiler: on a loaded machine C2 can take seconds to compile the micro-kernel, and
-        // until then the Vector API runs its Java fallback, 50-1000× slower.
-        warmUntilSteady(product, 256);
+        // JIT warm-up until the speed settles, so that no measured size times the compiler: on a
+        // loaded machine C2 can take seconds to compile the micro-kernel, and until then the Vector
+        // API runs its Java fallback, 50-1000× slower. n = 620 takes every branch the measured sizes
+        // take (edge tiles both ways, k > KC): a branch first taken later recompiles the kernel.
+        warmUntilSteady(product, 620);
         double worst = 0;
         for (int n : sizes) {
             Random rnd = new Random(n);
