@@ -1,6 +1,7 @@
 package io.sparkgrad.spark.ml;
 
 import io.sparkgrad.spark.kryo.SparkgradKryoRegistrator;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.sql.Dataset;
@@ -57,7 +58,9 @@ final class SparkTests {
     /**
      * {@code n} rows of {@code classes} Gaussian blobs in {@code dims} dimensions (centres 3 apart on
      * the axes, unit spread), labels {@code 0..classes-1}, as {@code features: vector, label: double}
-     * in {@code partitions} partitions.
+     * in {@code partitions} partitions of consecutive rows. The partitions come from
+     * {@code parallelize}, not from a shuffle, so a partition recomputed after a lost executor holds
+     * the same rows in the same order.
      */
     static Dataset<Row> blobs(int n, int classes, int dims, long seed, int partitions) {
         SplittableRandom r = new SplittableRandom(seed);
@@ -70,7 +73,7 @@ final class SparkTests {
             }
             rows.add(RowFactory.create(Vectors.dense(x), (double) c));
         }
-        return spark().createDataFrame(rows, vectorSchema()).repartition(partitions);
+        return frame(rows, partitions);
     }
 
     /** {@code n} rows of {@code y = 2·x0 - x1 + 0.5·x2 + small noise}, features as a vector. */
@@ -82,7 +85,12 @@ final class SparkTests {
             double y = 2 * x[0] - x[1] + 0.5 * x[2] + 0.01 * gaussian(r);
             rows.add(RowFactory.create(Vectors.dense(x), y));
         }
-        return spark().createDataFrame(rows, vectorSchema()).repartition(partitions);
+        return frame(rows, partitions);
+    }
+
+    private static Dataset<Row> frame(List<Row> rows, int partitions) {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark().sparkContext());
+        return spark().createDataFrame(jsc.parallelize(rows, partitions), vectorSchema());
     }
 
     static double gaussian(SplittableRandom r) {
