@@ -248,6 +248,7 @@ public final class DistributedTrainer {
         private final CheckpointStore store;
         private final int batchesPerEpoch;
         private final int roundsPerEpoch;
+        private final int localSteps;
         private final String fingerprint;
 
         // Position and progress (what a checkpoint holds).
@@ -278,7 +279,6 @@ public final class DistributedTrainer {
                         + (cfg.validationFraction() > 0 ? " (validationFraction " + cfg.validationFraction() + ")" : ""));
             }
             this.batchesPerEpoch = (int) Math.min(Integer.MAX_VALUE, (rows + cfg.batchSize() - 1) / cfg.batchSize());
-            this.roundsPerEpoch = (batchesPerEpoch + cfg.localSteps() - 1) / cfg.localSteps();
             synchronized (Generator.defaultGenerator()) {
                 Tensor.manualSeed(cfg.seed());
                 this.model = cfg.newModel();
@@ -291,17 +291,22 @@ public final class DistributedTrainer {
             this.plan = TreePlan.choose(cfg, data.numPartitions(), resultBytes, maxResult);
             plan.checkLimits(conf, resultBytes, params.size());
             this.valPlan = valData == null ? plan : TreePlan.of(1, false, valData.numPartitions());
-            this.optimizer = (cfg.localSteps() == 1 ? cfg.optimizer() : cfg.outerOptimizer()).create(params.params());
-            this.run = new StepTask.Run(runId, data.id(), layout, cfg, plan, params.size(), batchesPerEpoch);
+            this.localSteps = cfg.localSteps() != TrainerConfig.AUTO_LOCAL_STEPS ? cfg.localSteps()
+                    : LocalStepsPolicy.choose(params.size(), cfg.batchSize(), data.numPartitions(), batchesPerEpoch);
+            this.roundsPerEpoch = (batchesPerEpoch + localSteps - 1) / localSteps;
+            this.optimizer = (localSteps == 1 ? cfg.optimizer() : cfg.outerOptimizer()).create(params.params());
+            this.run = new StepTask.Run(runId, data.id(), layout, cfg, plan, params.size(), batchesPerEpoch,
+                    localSteps);
             this.fingerprint = "features=" + layout.numFeatures() + ";partitions=" + data.numPartitions() + ";rows="
                     + rows + ";hash=" + Long.toHexString(Arrays.hashCode(data.trainRows()));
             this.store = cfg.checkpointDir() == null ? null
                     : new CheckpointStore(cfg.checkpointDir(), jsc.hadoopConfiguration(), cfg.keepCheckpoints());
             LOG.info("sparkgrad: training {} rows ({} held out for validation{}) in {} partitions: {} parameters, "
-                    + "{} mini-batches of {} per epoch, {} local step(s) per synchronisation, {}", rows,
+                    + "{} mini-batches of {} per epoch, {} local step(s) per synchronisation{}, {}", rows,
                     valData != null ? valData.totalTrainRows() : data.totalValidationRows(),
                     valData != null ? ", from the validation DataFrame" : "", data.numPartitions(), params.size(),
-                    batchesPerEpoch, cfg.batchSize(), cfg.localSteps(), plan);
+                    batchesPerEpoch, cfg.batchSize(), localSteps,
+                    cfg.localSteps() == TrainerConfig.AUTO_LOCAL_STEPS ? " (chosen: localSteps = auto)" : "", plan);
         }
 
         TrainingResult run() {
@@ -313,6 +318,10 @@ public final class DistributedTrainer {
             while (epoch < cfg.maxEpochs() && !stoppedEarly && !budgetSpent) {
                 long epochStart = System.nanoTime();
                 long rowsBefore = epochRows;
+                if (localSteps == 1) {
+                    double lr = cfg.learningRate(epoch);
+                    optimizer.paramGroups().forEach(g -> g.setLr(lr));
+                }
                 double stepNanos = 0;
                 double overheadNanos = 0;
                 while (round < roundsPerEpoch) {
@@ -376,20 +385,21 @@ public final class DistributedTrainer {
             }
             return new TrainingResult(model, history, skipped, data.totalTrainRows(),
                     valData != null ? valData.totalTrainRows() : data.totalValidationRows(), step, stoppedEarly,
-                    bestEpoch, resumedFrom, run.layout.numFeatures());
+                    bestEpoch, resumedFrom, run.layout.numFeatures(), localSteps);
         }
 
         /** One synchronisation; returns {step wall time, Spark overhead} in nanoseconds. */
         private double[] step() {
             long t0 = System.nanoTime();
-            int first = round * cfg.localSteps();
-            int batches = Math.min(cfg.localSteps(), batchesPerEpoch - first);
+            int first = round * localSteps;
+            int batches = Math.min(localSteps, batchesPerEpoch - first);
             jsc.setJobDescription(String.format(Locale.ROOT, "sparkgrad epoch %d/%d step %d/%d (global step %d)",
                     epoch + 1, cfg.maxEpochs(), round + 1, roundsPerEpoch, step + 1));
             Broadcast<float[]> bc = jsc.broadcast(params.flatten());
             GradientAggregator.Sums sums;
             try {
-                sums = aggregate(data.blocks().mapPartitionsWithIndex(new StepTask(run, bc, epoch, first, batches), true),
+                sums = aggregate(data.blocks().mapPartitionsWithIndex(new StepTask(run, bc, epoch, first, batches,
+                        cfg.learningRate(epoch)), true),
                         plan);
             } finally {
                 bc.destroy();
@@ -467,7 +477,7 @@ public final class DistributedTrainer {
             meta.put("sparkgrad.round", Integer.toString(round));
             meta.put("sparkgrad.seed", Long.toString(cfg.seed()));
             meta.put("sparkgrad.batchSize", Integer.toString(cfg.batchSize()));
-            meta.put("sparkgrad.localSteps", Integer.toString(cfg.localSteps()));
+            meta.put("sparkgrad.localSteps", Integer.toString(localSteps));
             meta.put("sparkgrad.data", fingerprint);
             meta.put("sparkgrad.epochLoss", Double.toString(epochLoss));
             meta.put("sparkgrad.epochWeight", Double.toString(epochWeight));
@@ -493,7 +503,7 @@ public final class DistributedTrainer {
             }
             expect(loaded, "sparkgrad.seed", Long.toString(cfg.seed()), "seed");
             expect(loaded, "sparkgrad.batchSize", Integer.toString(cfg.batchSize()), "batchSize");
-            expect(loaded, "sparkgrad.localSteps", Integer.toString(cfg.localSteps()), "localSteps");
+            expect(loaded, "sparkgrad.localSteps", Integer.toString(localSteps), "localSteps");
             expect(loaded, "sparkgrad.data", fingerprint, "training data (row counts per partition)");
             Map<String, Tensor> state = new LinkedHashMap<>();
             c.tensors().forEach((k, v) -> {
@@ -518,7 +528,7 @@ public final class DistributedTrainer {
             resumedFrom = step;
             dirty = false;
             LOG.info("sparkgrad: resumed from {} (step {}, epoch {}, mini-batch {} of {})", loaded.path(), step,
-                    epoch + 1, round * cfg.localSteps(), batchesPerEpoch);
+                    epoch + 1, round * localSteps, batchesPerEpoch);
         }
 
         private void expect(CheckpointStore.Loaded loaded, String key, String want, String what) {

@@ -35,9 +35,11 @@ final class StepTask implements Function2<Integer, Iterator<ArrowBlock>, Iterato
         final TreePlan plan;
         final int parameterCount;
         final int batchesPerEpoch;
+        /** K, as configured or chosen. */
+        final int localSteps;
 
         Run(String runId, String datasetId, DataLayout layout, TrainerConfig cfg, TreePlan plan, int parameterCount,
-                int batchesPerEpoch) {
+                int batchesPerEpoch, int localSteps) {
             this.runId = runId;
             this.datasetId = datasetId;
             this.layout = layout;
@@ -45,6 +47,7 @@ final class StepTask implements Function2<Integer, Iterator<ArrowBlock>, Iterato
             this.plan = plan;
             this.parameterCount = parameterCount;
             this.batchesPerEpoch = batchesPerEpoch;
+            this.localSteps = localSteps;
         }
     }
 
@@ -53,18 +56,21 @@ final class StepTask implements Function2<Integer, Iterator<ArrowBlock>, Iterato
     private final int epoch;
     private final int firstBatch;
     private final int batches;
+    private final double innerLr;
 
     /**
      * @param epoch      the epoch (from 0), which with the seed fixes the row order
      * @param firstBatch the first mini-batch of the epoch this step covers
      * @param batches    1 for a synchronous step, up to K with local steps
+     * @param innerLr    the epoch's learning rate for the replicas' inner optimizers (local steps)
      */
-    StepTask(Run run, Broadcast<float[]> parameters, int epoch, int firstBatch, int batches) {
+    StepTask(Run run, Broadcast<float[]> parameters, int epoch, int firstBatch, int batches, double innerLr) {
         this.run = run;
         this.parameters = parameters;
         this.epoch = epoch;
         this.firstBatch = firstBatch;
         this.batches = batches;
+        this.innerLr = innerLr;
     }
 
     @Override
@@ -86,7 +92,7 @@ final class StepTask implements Function2<Integer, Iterator<ArrowBlock>, Iterato
             replica.layout.load(start);
             replica.model.train();
             int[] order = data.order(run.cfg.seed(), epoch, partition);
-            GradientAggregator leafResult = run.cfg.localSteps() == 1
+            GradientAggregator leafResult = run.localSteps == 1
                     ? synchronous(replica, data, order, from, to, leaf, t0)
                     : local(replica, data, order, start, leaf, t0);
             return one(leafResult);
@@ -113,7 +119,7 @@ final class StepTask implements Function2<Integer, Iterator<ArrowBlock>, Iterato
      */
     private GradientAggregator local(ReplicaPool.Replica r, PartitionData data, int[] order, float[] start, int leaf,
             long t0) {
-        Optimizer inner = run.cfg.optimizer().create(r.layout.params());
+        Optimizer inner = run.cfg.optimizer().withLr(innerLr).create(r.layout.params());
         int n = data.rows();
         int S = run.batchesPerEpoch;
         double lossSum = 0;

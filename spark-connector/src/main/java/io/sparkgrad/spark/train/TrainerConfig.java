@@ -29,6 +29,9 @@ import java.util.Objects;
  * each mini-batch from its own rows, shuffled per epoch by a function of the seed, the epoch and
  * the partition alone.
  * <ul>
+ *   <li>{@code localSteps = 0} (the default): the trainer picks K, 1 for big models, more for small
+ *       ones, so that Spark's per-job overhead stays under about 20% of the time
+ *       ({@link TrainingResult#localSteps()} says which K it used).</li>
  *   <li>{@code localSteps = 1} (synchronous data parallelism): a step computes the gradient of
  *       the mean loss over one global mini-batch on all partitions, and the driver's
  *       {@link #optimizer()} applies it; the result equals a single-process step over the same
@@ -45,13 +48,21 @@ import java.util.Objects;
 public final class TrainerConfig implements Serializable {
     private static final long serialVersionUID = 1L;
 
-    /** Local steps per synchronisation when none is set; see {@link Builder#localSteps(int)}. */
-    public static final int DEFAULT_LOCAL_STEPS = 1;
+    /**
+     * {@code localSteps = 0}: the trainer chooses K from the model size, the batch size and the
+     * partition count so that Spark's overhead stays under about 20% of a step, as
+     * {@link DistributedTrainer} explains; K = 1 (synchronous SGD) for models big enough.
+     */
+    public static final int AUTO_LOCAL_STEPS = 0;
+
+    /** Local steps per synchronisation when none is set: {@link #AUTO_LOCAL_STEPS}. */
+    public static final int DEFAULT_LOCAL_STEPS = AUTO_LOCAL_STEPS;
 
     private final SerializableSupplier<? extends Module> model;
     private final LossFunction loss;
     private final int numClasses;
     private final OptimizerSpec optimizer;
+    private final LrSchedule lrSchedule;
     private final int batchSize;
     private final int maxEpochs;
     private final long maxSteps;
@@ -79,6 +90,7 @@ public final class TrainerConfig implements Serializable {
         this.numClasses = b.numClasses;
         this.loss = b.loss != null ? b.loss : (b.numClasses >= 2 ? LossFunction.CROSS_ENTROPY : LossFunction.MSE);
         this.optimizer = b.optimizer;
+        this.lrSchedule = b.lrSchedule;
         this.batchSize = b.batchSize;
         this.maxEpochs = b.maxEpochs;
         this.maxSteps = b.maxSteps;
@@ -113,6 +125,7 @@ public final class TrainerConfig implements Serializable {
         b.loss = loss;
         b.numClasses = numClasses;
         b.optimizer = optimizer;
+        b.lrSchedule = lrSchedule;
         b.batchSize = batchSize;
         b.maxEpochs = maxEpochs;
         b.maxSteps = maxSteps;
@@ -169,6 +182,22 @@ public final class TrainerConfig implements Serializable {
         return optimizer;
     }
 
+    public LrSchedule lrSchedule() {
+        return lrSchedule;
+    }
+
+    /**
+     * The learning rate of {@link #optimizer()} in epoch {@code epoch} (from 0) under
+     * {@link #lrSchedule()}: the driver's optimizer uses it with {@code localSteps = 1}, the
+     * replicas' inner optimizers with more (the outer optimizer keeps its own).
+     */
+    public double learningRate(int epoch) {
+        if (lrSchedule == LrSchedule.COSINE) {
+            return optimizer.lr() * (1 + Math.cos(Math.PI * epoch / maxEpochs)) / 2;
+        }
+        return optimizer.lr();
+    }
+
     /** Rows per global mini-batch, over all partitions together. */
     public int batchSize() {
         return batchSize;
@@ -187,7 +216,11 @@ public final class TrainerConfig implements Serializable {
         return seed;
     }
 
-    /** Mini-batches each partition trains its own replica for between synchronisations (1: synchronous SGD). */
+    /**
+     * Mini-batches each partition trains its own replica for between synchronisations (1:
+     * synchronous SGD; 0: {@link #AUTO_LOCAL_STEPS}, chosen by the trainer and reported in
+     * {@link TrainingResult#localSteps()}).
+     */
     public int localSteps() {
         return localSteps;
     }
@@ -273,8 +306,9 @@ public final class TrainerConfig implements Serializable {
     @Override
     public String toString() {
         return "TrainerConfig(loss=" + loss + ", numClasses=" + numClasses + ", optimizer=" + optimizer
-                + ", batchSize=" + batchSize + ", maxEpochs=" + maxEpochs + ", maxSteps=" + maxSteps + ", seed=" + seed
-                + ", localSteps=" + localSteps + (localSteps > 1 ? ", outerOptimizer=" + outerOptimizer : "")
+                + (lrSchedule != LrSchedule.CONSTANT ? ", lrSchedule=" + lrSchedule : "") + ", batchSize=" + batchSize + ", maxEpochs=" + maxEpochs + ", maxSteps=" + maxSteps + ", seed=" + seed
+                + ", localSteps=" + (localSteps == AUTO_LOCAL_STEPS ? "auto" : Integer.toString(localSteps))
+                + (localSteps != 1 ? ", outerOptimizer=" + outerOptimizer : "")
                 + ", checkpointDir=" + checkpointDir + ", checkpointInterval=" + checkpointInterval
                 + ", validationFraction=" + validationFraction + ", earlyStoppingPatience=" + earlyStoppingPatience
                 + ", handleInvalid=" + handleInvalid.sparkName()
@@ -290,6 +324,7 @@ public final class TrainerConfig implements Serializable {
         private LossFunction loss;
         private int numClasses = -1;
         private OptimizerSpec optimizer = OptimizerSpec.adam(1e-3);
+        private LrSchedule lrSchedule = LrSchedule.CONSTANT;
         private int batchSize = 128;
         private int maxEpochs = 10;
         private long maxSteps;
@@ -337,6 +372,11 @@ public final class TrainerConfig implements Serializable {
             return this;
         }
 
+        public Builder lrSchedule(LrSchedule value) {
+            this.lrSchedule = Objects.requireNonNull(value, "lrSchedule");
+            return this;
+        }
+
         public Builder batchSize(int value) {
             this.batchSize = value;
             return this;
@@ -357,6 +397,7 @@ public final class TrainerConfig implements Serializable {
             return this;
         }
 
+        /** K mini-batches per synchronisation; 1 for synchronous SGD, 0 (the default) to let the trainer choose. */
         public Builder localSteps(int value) {
             this.localSteps = value;
             return this;
@@ -472,7 +513,7 @@ public final class TrainerConfig implements Serializable {
             }
             positive("batchSize", batchSize);
             positive("maxEpochs", maxEpochs);
-            positive("localSteps", localSteps);
+            nonNegative("localSteps", localSteps);
             positive("keepCheckpoints", keepCheckpoints);
             nonNegative("maxSteps", maxSteps);
             nonNegative("checkpointInterval", checkpointInterval);

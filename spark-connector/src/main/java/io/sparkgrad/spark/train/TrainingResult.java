@@ -23,10 +23,11 @@ public final class TrainingResult {
     private final int bestEpoch;
     private final long resumedFromStep;
     private final int numFeatures;
+    private final int localSteps;
 
     TrainingResult(Module model, List<EpochStats> history, Map<String, Long> skippedByReason, long trainRows,
             long validationRows, long steps, boolean stoppedEarly, int bestEpoch, long resumedFromStep,
-            int numFeatures) {
+            int numFeatures, int localSteps) {
         this.model = model;
         this.history = List.copyOf(history);
         this.skippedByReason = Collections.unmodifiableMap(new LinkedHashMap<>(skippedByReason));
@@ -37,6 +38,7 @@ public final class TrainingResult {
         this.bestEpoch = bestEpoch;
         this.resumedFromStep = resumedFromStep;
         this.numFeatures = numFeatures;
+        this.localSteps = localSteps;
     }
 
     /**
@@ -111,9 +113,14 @@ public final class TrainingResult {
         return numFeatures;
     }
 
+    /** The local steps per synchronisation used (the one chosen when the configuration said 0, auto). */
+    public int localSteps() {
+        return localSteps;
+    }
+
     @Override
     public String toString() {
-        return "TrainingResult(steps=" + steps + ", epochs=" + history.size() + ", trainRows=" + trainRows
+        return "TrainingResult(steps=" + steps + ", localSteps=" + localSteps + ", epochs=" + history.size() + ", trainRows=" + trainRows
                 + ", validationRows=" + validationRows + ", skipped=" + skippedByReason + ", stoppedEarly="
                 + stoppedEarly + ", bestEpoch=" + bestEpoch + ")";
     }

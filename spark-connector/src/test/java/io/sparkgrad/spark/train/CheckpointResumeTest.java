@@ -44,7 +44,7 @@ class CheckpointResumeTest {
     /** Adam (optimizer state), held-out validation with early stopping (best-parameter state), 6 steps per epoch. */
     private TrainerConfig cfg(String dir) {
         return TrainerConfig.builder().model(SparkTestSupport.mlp(6, 8, 3)).numClasses(3)
-                .optimizer(OptimizerSpec.adam(0.02)).batchSize(40).maxEpochs(3).seed(9).validationFraction(0.2)
+                .optimizer(OptimizerSpec.adam(0.02)).batchSize(40).localSteps(1).maxEpochs(3).seed(9).validationFraction(0.2)
                 .earlyStoppingPatience(5).checkpointDir(tmp.resolve(dir).toUri().toString()).checkpointInterval(4)
                 .build();
     }

@@ -50,7 +50,8 @@ class DistributedStepTest {
     }
 
     private static TrainerConfig.Builder base(OptimizerSpec opt) {
-        return TrainerConfig.builder().model(SparkTestSupport.mlp(D, 8, C)).numClasses(C).optimizer(opt).seed(5);
+        return TrainerConfig.builder().model(SparkTestSupport.mlp(D, 8, C)).numClasses(C).optimizer(opt).seed(5)
+                .localSteps(1);
     }
 
     private static float[] flat(Module m) {
@@ -193,7 +194,7 @@ class DistributedStepTest {
         Dataset<Row> df = BLOBS.frame(spark, N, 2)
                 .withColumn("target", functions.udf(target, DataTypes.DoubleType).apply(functions.col("id")));
         TrainerConfig cfg = TrainerConfig.builder().model(SparkTestSupport.mlp(D, 8, 1)).numClasses(0).labelCol("target")
-                .optimizer(OptimizerSpec.sgd(0.01)).batchSize(N).maxEpochs(2).seed(3).build();
+                .optimizer(OptimizerSpec.sgd(0.01)).batchSize(N).maxEpochs(2).seed(3).localSteps(1).build();
         float[] distributed = fit(df, cfg);
         Module ref = fresh(cfg);
         Optimizer o = cfg.optimizer().create(ref.parameters());

@@ -48,7 +48,7 @@ class TrainerConfigTest {
         rejects(valid().numClasses(1), "numClasses");
         rejects(valid().batchSize(0), "batchSize");
         rejects(valid().maxEpochs(0), "maxEpochs");
-        rejects(valid().localSteps(0), "localSteps");
+        rejects(valid().localSteps(-1), "localSteps");
         rejects(valid().validationFraction(1), "validationFraction");
         rejects(valid().loss(LossFunction.MSE), "MSE");
         rejects(valid().numClasses(0).loss(LossFunction.CROSS_ENTROPY), "numClasses");
@@ -57,6 +57,28 @@ class TrainerConfigTest {
         rejects(valid().checkpointDir(""), "checkpointDir");
         assertThrows(IllegalArgumentException.class, () -> HandleInvalid.parse("keep"));
         assertEquals(HandleInvalid.SKIP, HandleInvalid.parse("Skip"));
+    }
+
+    @Test
+    void autoLocalStepsKeepSparksShareSmallAndLeaveBigModelsSynchronous() {
+        // Fashion-MNIST's MLP 784-256-128-10 (235,146 parameters), batch 128 on 2 partitions.
+        int k = LocalStepsPolicy.choose(235_146, 128, 2, 469);
+        assertEquals(73, k);
+        double sync = LocalStepsPolicy.syncSeconds(235_146, 2);
+        double compute = k * LocalStepsPolicy.stepSeconds(235_146, 128, 2);
+        assertTrue(sync / (sync + compute) <= 0.2, "estimated overhead " + sync / (sync + compute));
+        assertEquals(1, LocalStepsPolicy.choose(10_000_000, 1024, 2, 1000), "a big model stays synchronous");
+        assertEquals(7, LocalStepsPolicy.choose(83, 32, 3, 7), "never more than an epoch's mini-batches");
+    }
+
+    @Test
+    void learningRateSchedules() {
+        TrainerConfig constant = valid().optimizer(OptimizerSpec.sgd(0.1)).maxEpochs(4).build();
+        assertEquals(0.1, constant.learningRate(3));
+        TrainerConfig cosine = constant.toBuilder().lrSchedule(LrSchedule.COSINE).build();
+        assertEquals(0.1, cosine.learningRate(0), 1e-15);
+        assertEquals(0.05, cosine.learningRate(2), 1e-15);
+        assertEquals(0.1 * (1 + Math.cos(Math.PI * 3 / 4)) / 2, cosine.learningRate(3), 1e-15);
     }
 
     @Test

@@ -63,6 +63,7 @@ class TrainingRunTest {
         List<EpochStats> seen = new ArrayList<>();
         TrainingResult r = new DistributedTrainer(cfg).onEpoch(seen::add).fit(train);
         assertEquals(r.history(), seen, "the listener saw every epoch");
+        assertTrue(r.localSteps() > 1, "a tiny model gets local steps by default: " + r);
         assertEquals(4, r.history().size());
         assertEquals(6000, r.trainRows() + r.validationRows());
         EpochStats last = r.lastEpoch();
@@ -83,7 +84,8 @@ class TrainingRunTest {
         Dataset<Row> validation = BLOBS.frame(spark, 400, 1).withColumn("label",
                 functions.expr("cast((label + id % 2) % 5 as double)"));
         TrainerConfig cfg = TrainerConfig.builder().model(SparkTestSupport.mlp(20, 64, 5)).numClasses(5)
-                .optimizer(OptimizerSpec.adam(0.05)).batchSize(100).maxEpochs(30).seed(2).earlyStoppingPatience(2)
+                .optimizer(OptimizerSpec.adam(0.05)).batchSize(100).localSteps(1).maxEpochs(30).seed(2)
+                .earlyStoppingPatience(2)
                 .build();
         TrainingResult r = new DistributedTrainer(cfg).fit(train, validation);
         assertEquals(400, r.validationRows());
@@ -147,7 +149,7 @@ class TrainingRunTest {
     @Test
     void badRowsFailClearlyOrAreSkippedAndCounted() {
         java.util.function.Supplier<TrainerConfig.Builder> b = () -> TrainerConfig.builder()
-                .model(SparkTestSupport.mlp(2, 4, 2)).numClasses(2).batchSize(8).maxEpochs(1);
+                .model(SparkTestSupport.mlp(2, 4, 2)).numClasses(2).batchSize(8).localSteps(1).maxEpochs(1);
         InvalidRowException e = assertThrows(InvalidRowException.class,
                 () -> DistributedTrainer.fit(withBadRows(), b.get().build()));
         assertEquals(0, e.partition());
