@@ -1,6 +1,7 @@
 package io.sparkgrad.spark.train;
 
 import org.apache.spark.SparkConf;
+import org.slf4j.LoggerFactory;
 
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -140,6 +141,12 @@ public final class TreePlan implements Serializable {
                             + "spark.driver.maxResultSize=%s: raise spark.driver.maxResultSize to at least %s, or set "
                             + "the trainer's treeDepth to 2 (or more) with finalAggregateOnExecutor=true",
                     resultsAtDriver, mib(resultBytes), mib(atDriver), mib(maxResult), mib(atDriver + (atDriver >> 3))));
+        }
+        long direct = conf.getSizeAsBytes("spark.task.maxDirectResultSize", "1m");
+        if (resultBytes > direct) {
+            LoggerFactory.getLogger(TreePlan.class).info("a step's result of {} is over spark.task.maxDirectResultSize={}, "
+                    + "so each one takes an extra fetch through the block manager; raising that setting (it is capped "
+                    + "by spark.rpc.message.maxSize) saves it", mib(resultBytes), mib(direct));
         }
         if (conf.get("spark.serializer", "").contains("KryoSerializer")) {
             long kryoMax = conf.getSizeAsBytes("spark.kryoserializer.buffer.max", "64m");

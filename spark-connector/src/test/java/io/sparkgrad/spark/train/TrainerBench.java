@@ -26,6 +26,12 @@ import java.util.Locale;
  * <pre>
  * java [Spark's JVM options] -cp ... io.sparkgrad.spark.train.TrainerBench
  *     [--epochs 3] [--k 1,16,64] [--batch 128] [--lr 0.1] [--partitions 2] [--limit 60000] [--schedule cosine]
+ *     [--single true]
+ * </pre>
+ * K = 0 is the trainer's automatic choice. The lines per epoch are the trainer's own
+ * ({@link EpochStats#describe()}); each K ends with a summary line: fit time, synchronisations and
+ * their mean time, Spark's overhead share and the test accuracy.
+ * <pre>
  * </pre>
  */
 public final class TrainerBench {
@@ -82,8 +88,9 @@ public final class TrainerBench {
                 List<EpochStats> seen = new ArrayList<>();
                 TrainingResult r = new DistributedTrainer(cfg).onEpoch(seen::add).fit(df);
                 double fit = (System.nanoTime() - t0) / 1e9;
+                String label = localSteps == 0 ? "auto (K=" + r.localSteps() + ")" : Integer.toString(localSteps);
                 for (EpochStats s : r.history()) {
-                    System.out.printf(Locale.ROOT, "K=%d %s%n", localSteps, s.describe());
+                    System.out.printf(Locale.ROOT, "K=%s %s%n", label, s.describe());
                 }
                 double trainSeconds = 0;
                 double overheadWeighted = 0;
@@ -92,8 +99,8 @@ public final class TrainerBench {
                     trainSeconds += t;
                     overheadWeighted += t * s.sparkOverheadShare();
                 }
-                System.out.printf(Locale.ROOT, "K=%d: fit %.1f s (training %.1f s), %d synchronisations, %.1f ms each, "
-                        + "Spark overhead %.1f%%, test accuracy %.4f%n", localSteps, fit, trainSeconds, r.steps(),
+                System.out.printf(Locale.ROOT, "K=%s: fit %.1f s (training %.1f s), %d synchronisations, %.1f ms each, "
+                        + "Spark overhead %.1f%%, test accuracy %.4f%n", label, fit, trainSeconds, r.steps(),
                         1000 * trainSeconds / r.steps(), 100 * overheadWeighted / trainSeconds,
                         FashionMnist.accuracy(r.model(), test));
             }
