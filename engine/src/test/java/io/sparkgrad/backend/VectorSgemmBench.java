@@ -158,6 +158,7 @@ public final class VectorSgemmBench {
         cmd.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
         cmd.add("--add-modules");
         cmd.add("jdk.incubator.vector");
+        cmd.add("-Dbench.cpuTime=" + Boolean.getBoolean("bench.cpuTime"));
         String extra = System.getProperty("bench.jvmArgs", "");
         if (who.equals("vector") && !extra.isBlank()) {
             cmd.addAll(Arrays.asList(extra.trim().split("\\s+")));
