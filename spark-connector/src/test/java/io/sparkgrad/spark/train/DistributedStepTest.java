@@ -222,6 +222,12 @@ class DistributedStepTest {
         float[] a = fit(df, cfg);
         float[] b = fit(df, cfg);
         assertArrayEquals(a, b, "same seed, same partitioning");
+        System.setProperty("sparkgrad.decodedCacheBytes", "1");
+        try {
+            assertArrayEquals(a, fit(df, cfg), "decoding the cached Arrow chunks again every step changes nothing");
+        } finally {
+            System.clearProperty("sparkgrad.decodedCacheBytes");
+        }
         float[] other = fit(df, cfg.toBuilder().seed(6).build());
         assertFalse(Arrays.equals(a, other), "another seed starts elsewhere and shuffles otherwise");
 
