@@ -43,7 +43,9 @@ public final class TrainingResult {
 
     /**
      * The trained model, built by the configuration's factory and holding the final parameters
-     * (the best epoch's, when early stopping ended the run). It is in evaluation mode.
+     * or, with early stopping configured ({@code earlyStoppingPatience > 0}) and validation data,
+     * the parameters of the epoch with the lowest validation loss ({@link #bestEpoch()}). It is in
+     * evaluation mode.
      */
     public Module model() {
         return model;
@@ -98,7 +100,10 @@ public final class TrainingResult {
         return stoppedEarly;
     }
 
-    /** The epoch (from 1) with the best validation loss, whose parameters the model holds; 0 without validation. */
+    /**
+     * The epoch (from 1) with the lowest validation loss (the model holds its parameters when early
+     * stopping is configured); 0 without validation.
+     */
     public int bestEpoch() {
         return bestEpoch;
     }
