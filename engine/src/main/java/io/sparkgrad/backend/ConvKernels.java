@@ -160,25 +160,37 @@ public final class ConvKernels {
         int ow = g.outW();
         int n = g.batch();
         int l = g.blocks();
-        for (int b = b0; b < b1; b++) {
-            int p = 0;
-            for (int c = 0; c < g.channels(); c++) {
-                int plane = xo + b * xs[0] + c * xs[1];
-                for (int ky = 0; ky < g.kernelH(); ky++) {
-                    for (int kx = 0; kx < g.kernelW(); kx++, p++) {
+        int h = g.height();
+        int sh = g.strideH();
+        int ph = g.padH();
+        int step = g.strideW() * xs[3];
+        int p = 0;
+        for (int c = 0; c < g.channels(); c++) {
+            for (int ky = 0; ky < g.kernelH(); ky++) {
+                for (int kx = 0; kx < g.kernelW(); kx++, p++) {
+                    int lo = g.firstInside(kx);
+                    int hi = g.endInside(kx);
+                    int shift = (kx - g.padW()) * xs[3];
+                    // Row p of images b0..b1 is one contiguous stretch of the output: write it in order.
+                    for (int b = b0; b < b1; b++) {
+                        int plane = xo + b * xs[0] + c * xs[1] + shift;
                         int row = (p * n + b) * l;
-                        int lo = g.firstInside(kx);
-                        int hi = g.endInside(kx);
                         for (int oy = 0; oy < oh; oy++) {
-                            int iy = oy * g.strideH() - g.padH() + ky;
-                            if (iy < 0 || iy >= g.height()) {
+                            int iy = oy * sh - ph + ky;
+                            if (iy < 0 || iy >= h) {
                                 continue;
                             }
-                            int src = plane + iy * xs[2] + (kx - g.padW()) * xs[3];
-                            int step = g.strideW() * xs[3];
+                            int src = plane + iy * xs[2];
                             int dst = row + oy * ow;
-                            for (int ox = lo; ox < hi; ox++) {
-                                out[dst + ox] = x[src + ox * step];
+                            if (step == 1) {
+                                // Unit stride (the common case): a loop the JIT vectorizes.
+                                for (int ox = lo; ox < hi; ox++) {
+                                    out[dst + ox] = x[src + ox];
+                                }
+                            } else {
+                                for (int ox = lo; ox < hi; ox++) {
+                                    out[dst + ox] = x[src + ox * step];
+                                }
                             }
                         }
                     }
@@ -192,25 +204,37 @@ public final class ConvKernels {
         int ow = g.outW();
         int n = g.batch();
         int l = g.blocks();
-        for (int b = b0; b < b1; b++) {
-            int p = 0;
-            for (int c = 0; c < g.channels(); c++) {
-                int plane = xo + b * xs[0] + c * xs[1];
-                for (int ky = 0; ky < g.kernelH(); ky++) {
-                    for (int kx = 0; kx < g.kernelW(); kx++, p++) {
+        int h = g.height();
+        int sh = g.strideH();
+        int ph = g.padH();
+        int step = g.strideW() * xs[3];
+        int p = 0;
+        for (int c = 0; c < g.channels(); c++) {
+            for (int ky = 0; ky < g.kernelH(); ky++) {
+                for (int kx = 0; kx < g.kernelW(); kx++, p++) {
+                    int lo = g.firstInside(kx);
+                    int hi = g.endInside(kx);
+                    int shift = (kx - g.padW()) * xs[3];
+                    // Row p of images b0..b1 is one contiguous stretch of the output: write it in order.
+                    for (int b = b0; b < b1; b++) {
+                        int plane = xo + b * xs[0] + c * xs[1] + shift;
                         int row = (p * n + b) * l;
-                        int lo = g.firstInside(kx);
-                        int hi = g.endInside(kx);
                         for (int oy = 0; oy < oh; oy++) {
-                            int iy = oy * g.strideH() - g.padH() + ky;
-                            if (iy < 0 || iy >= g.height()) {
+                            int iy = oy * sh - ph + ky;
+                            if (iy < 0 || iy >= h) {
                                 continue;
                             }
-                            int src = plane + iy * xs[2] + (kx - g.padW()) * xs[3];
-                            int step = g.strideW() * xs[3];
+                            int src = plane + iy * xs[2];
                             int dst = row + oy * ow;
-                            for (int ox = lo; ox < hi; ox++) {
-                                out[dst + ox] = x[src + ox * step];
+                            if (step == 1) {
+                                // Unit stride (the common case): a loop the JIT vectorizes.
+                                for (int ox = lo; ox < hi; ox++) {
+                                    out[dst + ox] = x[src + ox];
+                                }
+                            } else {
+                                for (int ox = lo; ox < hi; ox++) {
+                                    out[dst + ox] = x[src + ox * step];
+                                }
                             }
                         }
                     }
@@ -223,24 +247,37 @@ public final class ConvKernels {
         int oh = g.outH();
         int ow = g.outW();
         int w = g.width();
-        for (int b = b0; b < b1; b++) {
-            int p = 0;
-            for (int c = 0; c < g.channels(); c++) {
-                int plane = (b * g.channels() + c) * g.height() * w;
-                for (int ky = 0; ky < g.kernelH(); ky++) {
-                    for (int kx = 0; kx < g.kernelW(); kx++, p++) {
+        int h = g.height();
+        int sh = g.strideH();
+        int sw = g.strideW();
+        int ph = g.padH();
+        int plane = h * w;
+        int p = 0;
+        for (int c = 0; c < g.channels(); c++) {
+            for (int ky = 0; ky < g.kernelH(); ky++) {
+                for (int kx = 0; kx < g.kernelW(); kx++, p++) {
+                    int lo = g.firstInside(kx);
+                    int hi = g.endInside(kx);
+                    // Row p of images b0..b1, read in storage order when the columns are laid out [P, N, L].
+                    for (int b = b0; b < b1; b++) {
+                        int image = (b * g.channels() + c) * plane + kx - g.padW();
                         int row = co + b * cs[0] + p * cs[1];
-                        int lo = g.firstInside(kx);
-                        int hi = g.endInside(kx);
                         for (int oy = 0; oy < oh; oy++) {
-                            int iy = oy * g.strideH() - g.padH() + ky;
-                            if (iy < 0 || iy >= g.height()) {
+                            int iy = oy * sh - ph + ky;
+                            if (iy < 0 || iy >= h) {
                                 continue;
                             }
-                            int dst = plane + iy * w + kx - g.padW();
+                            int dst = image + iy * w;
                             int src = row + oy * ow * cs[2];
-                            for (int ox = lo; ox < hi; ox++) {
-                                out[dst + ox * g.strideW()] += cols[src + ox * cs[2]];
+                            if (sw == 1 && cs[2] == 1) {
+                                // Unit strides (the common case): a loop the JIT vectorizes.
+                                for (int ox = lo; ox < hi; ox++) {
+                                    out[dst + ox] += cols[src + ox];
+                                }
+                            } else {
+                                for (int ox = lo; ox < hi; ox++) {
+                                    out[dst + ox * sw] += cols[src + ox * cs[2]];
+                                }
                             }
                         }
                     }
@@ -253,24 +290,37 @@ public final class ConvKernels {
         int oh = g.outH();
         int ow = g.outW();
         int w = g.width();
-        for (int b = b0; b < b1; b++) {
-            int p = 0;
-            for (int c = 0; c < g.channels(); c++) {
-                int plane = (b * g.channels() + c) * g.height() * w;
-                for (int ky = 0; ky < g.kernelH(); ky++) {
-                    for (int kx = 0; kx < g.kernelW(); kx++, p++) {
+        int h = g.height();
+        int sh = g.strideH();
+        int sw = g.strideW();
+        int ph = g.padH();
+        int plane = h * w;
+        int p = 0;
+        for (int c = 0; c < g.channels(); c++) {
+            for (int ky = 0; ky < g.kernelH(); ky++) {
+                for (int kx = 0; kx < g.kernelW(); kx++, p++) {
+                    int lo = g.firstInside(kx);
+                    int hi = g.endInside(kx);
+                    // Row p of images b0..b1, read in storage order when the columns are laid out [P, N, L].
+                    for (int b = b0; b < b1; b++) {
+                        int image = (b * g.channels() + c) * plane + kx - g.padW();
                         int row = co + b * cs[0] + p * cs[1];
-                        int lo = g.firstInside(kx);
-                        int hi = g.endInside(kx);
                         for (int oy = 0; oy < oh; oy++) {
-                            int iy = oy * g.strideH() - g.padH() + ky;
-                            if (iy < 0 || iy >= g.height()) {
+                            int iy = oy * sh - ph + ky;
+                            if (iy < 0 || iy >= h) {
                                 continue;
                             }
-                            int dst = plane + iy * w + kx - g.padW();
+                            int dst = image + iy * w;
                             int src = row + oy * ow * cs[2];
-                            for (int ox = lo; ox < hi; ox++) {
-                                out[dst + ox * g.strideW()] += cols[src + ox * cs[2]];
+                            if (sw == 1 && cs[2] == 1) {
+                                // Unit strides (the common case): a loop the JIT vectorizes.
+                                for (int ox = lo; ox < hi; ox++) {
+                                    out[dst + ox] += cols[src + ox];
+                                }
+                            } else {
+                                for (int ox = lo; ox < hi; ox++) {
+                                    out[dst + ox * sw] += cols[src + ox * cs[2]];
+                                }
                             }
                         }
                     }
