@@ -1,11 +1,14 @@
 """The PyTorch half of scripts/bench-vs-pytorch.sh.
 
 Runs the same workloads as benchmarks/src/main/java/io/sparkgrad/bench/Workloads.java, timed the
-same way as Compare.java (about 2 s of warm-up, then 40 samples of >= 5 ms each), and prints
+same way as Compare.java (about 2 s of warm-up, then 40 samples of >= 5 ms each; a training
+epoch, fmnist-*-epoch[:RUNS], is timed run by run after one warm-up epoch), and prints
 "name<TAB>median_us<TAB>mean_us<TAB>reps" per workload. Run with Debian's /usr/bin/python3; the
 thread settings come from the environment (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS), set before
 torch is imported, which is the only way Debian's torch honours them.
 """
+import gzip
+import os
 import statistics
 import sys
 import time
@@ -87,6 +90,62 @@ def mlp(batch):
     return run, check
 
 
+FMNIST_DIR = os.environ.get("SPARKGRAD_FMNIST_DIR") or "/usr/share/datasets/fashion-mnist"
+# The training set's pixel mean and standard deviation, as io.sparkgrad.examples.FashionMnist uses.
+PIXEL_MEAN, PIXEL_STD = 0.2860, 0.3530
+
+
+def read_idx(name, offset):
+    path = os.path.join(FMNIST_DIR, name + ".gz")
+    opener = gzip.open if os.path.exists(path) else open
+    with opener(path if os.path.exists(path) else os.path.join(FMNIST_DIR, name), "rb") as f:
+        return np.frombuffer(f.read(), dtype=np.uint8, offset=offset)
+
+
+def fashion_mnist_model(model):
+    """The example's two networks, layer for layer (io.sparkgrad.examples.FashionMnist.mlp/cnn)."""
+    nn = torch.nn
+    if model == "mlp":
+        return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
+                             nn.Linear(128, 10))
+    return nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+def fmnist_epoch(model, runs):
+    """One training epoch over the 60,000 training images, as Workloads.fashionMnistEpoch: batch
+    128 in a fresh random order each epoch, forward, cross-entropy, zero_grad, backward, SGD step
+    (momentum 0.9; lr 0.1 for the MLP, 0.05 for the CNN). Batches are gathered from one in-memory
+    tensor by index (no torch.utils.data.DataLoader, whose per-example collation in Python would
+    cost PyTorch more than the model does)."""
+    pixels = read_idx("train-images-idx3-ubyte", 16).reshape(-1, 1, 28, 28).astype(np.float32) / 255
+    x = torch.from_numpy((pixels - np.float32(PIXEL_MEAN)) / np.float32(PIXEL_STD))
+    y = torch.from_numpy(read_idx("train-labels-idx1-ubyte", 8).astype(np.int64))
+    torch.manual_seed(1)
+    net = fashion_mnist_model(model)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1 if model == "mlp" else 0.05, momentum=0.9)
+    g = torch.Generator().manual_seed(1)
+    last = {}
+
+    def run():
+        perm = torch.randperm(len(y), generator=g)
+        total = 0.0
+        for i in range(0, len(y), 128):
+            idx = perm[i:i + 128]
+            loss = F.cross_entropy(net(x[idx]), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += float(loss) * len(idx)
+        last["loss"] = total / len(y)
+
+    def check():
+        assert 0 < last["loss"] < 0.6, last
+    run.warmups = 1
+    run.runs = runs
+    return run, check
+
+
 def parse(spec):
     p = spec.split(":")
     if p[0] == "sgemm":
@@ -99,6 +158,8 @@ def parse(spec):
         return tutorial()
     if p[0] == "mlp":
         return mlp(int(p[1]))
+    if p[0] in ("fmnist-mlp-epoch", "fmnist-cnn-epoch"):
+        return fmnist_epoch(p[0].split("-")[1], int(p[1]) if len(p) > 1 else (5 if "mlp" in p[0] else 3))
     raise ValueError("unknown workload " + spec)
 
 
@@ -119,10 +180,22 @@ def measure(run):
     return samples
 
 
+def measure_runs(run):
+    """Long workloads (a training epoch): warm-up runs, then one timed sample per run."""
+    for _ in range(run.warmups):
+        run()
+    samples = []
+    for _ in range(run.runs):
+        start = time.perf_counter()
+        run()
+        samples.append((time.perf_counter() - start) * 1e6)
+    return samples
+
+
 def main():
     for spec in sys.argv[1:]:
         run, check = parse(spec)
-        times = measure(run)
+        times = measure_runs(run) if hasattr(run, "runs") else measure(run)
         check()
         print("%s\t%.3f\t%.3f\t%d" % (spec, statistics.median(times), statistics.mean(times), len(times)), flush=True)
 

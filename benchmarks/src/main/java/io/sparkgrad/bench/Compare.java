@@ -7,7 +7,7 @@ import java.util.Locale;
  * The Sparkgrad half of {@code scripts/bench-vs-pytorch.sh}: runs named workloads with warm-up and
  * prints, per workload, a tab-separated line {@code name median_us mean_us reps}.
  * Usage: {@code Compare WORKLOAD...} where a workload is {@code sgemm:N}, {@code ew:OP:SIZE},
- * {@code tutorial}, {@code mlp:BATCH}.
+ * {@code tutorial}, {@code mlp:BATCH}, {@code fmnist-mlp-epoch[:RUNS]}, {@code fmnist-cnn-epoch[:RUNS]}.
  */
 public final class Compare {
     private Compare() {
@@ -16,7 +16,7 @@ public final class Compare {
     public static void main(String[] args) {
         for (String spec : args) {
             Workloads.Workload w = parse(spec);
-            double[] times = measure(w);
+            double[] times = w instanceof Workloads.Repeated ? measureRuns((Workloads.Repeated) w) : measure(w);
             w.check();
             double[] sorted = times.clone();
             Arrays.sort(sorted);
@@ -33,6 +33,8 @@ public final class Compare {
             case "ew": return Workloads.elementwise(p[1], Integer.parseInt(p[2]));
             case "tutorial": return Workloads.tutorialGraph();
             case "mlp": return Workloads.mlpStep(Integer.parseInt(p[1]));
+            case "fmnist-mlp-epoch": return Workloads.fashionMnistEpoch("mlp", p.length > 1 ? Integer.parseInt(p[1]) : 5);
+            case "fmnist-cnn-epoch": return Workloads.fashionMnistEpoch("cnn", p.length > 1 ? Integer.parseInt(p[1]) : 3);
             default: throw new IllegalArgumentException("unknown workload " + spec);
         }
     }
@@ -60,6 +62,20 @@ public final class Compare {
                 w.run();
             }
             us[s] = (System.nanoTime() - start) / 1000.0 / perSample;
+        }
+        return us;
+    }
+
+    /** Times whole runs of a long workload (a training epoch): its warm-up runs, then one sample per run. */
+    static double[] measureRuns(Workloads.Repeated w) {
+        for (int i = 0; i < w.warmups(); i++) {
+            w.run();
+        }
+        double[] us = new double[w.runs()];
+        for (int s = 0; s < us.length; s++) {
+            long start = System.nanoTime();
+            w.run();
+            us[s] = (System.nanoTime() - start) / 1000.0;
         }
         return us;
     }

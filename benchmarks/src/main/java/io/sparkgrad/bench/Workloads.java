@@ -3,11 +3,18 @@ package io.sparkgrad.bench;
 import io.sparkgrad.DType;
 import io.sparkgrad.Generator;
 import io.sparkgrad.Tensor;
+import io.sparkgrad.data.DataLoader;
+import io.sparkgrad.examples.FashionMnist;
 import io.sparkgrad.functional.F;
 import io.sparkgrad.nn.Linear;
 import io.sparkgrad.nn.ReLU;
 import io.sparkgrad.nn.Sequential;
+import io.sparkgrad.optim.Optimizer;
 import io.sparkgrad.optim.SGD;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 
 
 /**
@@ -121,6 +128,69 @@ public final class Workloads {
             public void check() {
                 if (!(lastLoss > 0 && lastLoss < 10)) {
                     throw new AssertionError("mlp step: implausible loss " + lastLoss);
+                }
+            }
+        };
+    }
+
+    /**
+     * A workload timed in whole runs rather than in batches of calls: {@link Compare} runs it
+     * {@link #warmups()} times, then times {@link #runs()} single calls.
+     */
+    public interface Repeated extends Workload {
+        int warmups();
+
+        int runs();
+    }
+
+    /** Where the Fashion-MNIST IDX files are: {@code $SPARKGRAD_FMNIST_DIR}, else Debian's location. */
+    static Path fashionMnistDir() {
+        String dir = System.getenv("SPARKGRAD_FMNIST_DIR");
+        return dir == null || dir.isEmpty() ? FashionMnist.DEFAULT_DATA : Path.of(dir);
+    }
+
+    /**
+     * One training epoch of {@code examples.FashionMnist} over the 60,000 Fashion-MNIST training
+     * images: the example's own model ({@code "mlp"} or {@code "cnn"}), optimizer (SGD, momentum
+     * 0.9, its learning rate), seeded shuffling loader (batch 128) and loop
+     * ({@link FashionMnist#trainEpoch}): per batch, forward, cross-entropy, zeroed gradients,
+     * backward, SGD step. Every call trains the next epoch of the same model; the check asks that
+     * the last epoch's mean loss be that of a model that has learned (below 0.6; chance is 2.3).
+     */
+    public static Repeated fashionMnistEpoch(String model, int runs) {
+        FashionMnist.Config config = FashionMnist.Config.parse(model);
+        FashionMnist.Split train;
+        try {
+            train = FashionMnist.load(fashionMnistDir(), "train", 0);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Sequential net = config.arch.build(new Generator(config.seed));
+        Optimizer opt = FashionMnist.optimizer(config, net);
+        DataLoader loader = FashionMnist.loader(config, train);
+        return new Repeated() {
+            int epoch;
+            double lastLoss = Double.NaN;
+
+            @Override
+            public void run() {
+                lastLoss = FashionMnist.trainEpoch(net, opt, loader, epoch++);
+            }
+
+            @Override
+            public int warmups() {
+                return 1;
+            }
+
+            @Override
+            public int runs() {
+                return runs;
+            }
+
+            @Override
+            public void check() {
+                if (!(lastLoss > 0 && lastLoss < 0.6)) {
+                    throw new AssertionError("fmnist " + model + " epoch " + epoch + ": implausible mean loss " + lastLoss);
                 }
             }
         };
