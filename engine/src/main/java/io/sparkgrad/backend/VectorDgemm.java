@@ -16,9 +16,9 @@ import java.util.concurrent.locks.LockSupport;
  * the same blocking, paths, threading and JIT constraints; see that class for the design and
  * measurements. It was generated from VectorSgemm by replacing the element type, so keep the two
  * in step. Differences: {@code DoubleVector.SPECIES_MAX} (also what netlib's VectorBLAS uses for
- * doubles), so NR = 16 doubles with 512-bit vectors; KC = 256, the same bytes per packed row as
- * VectorSgemm's 512 floats; NARROW applies below 8 columns. Peak is half of float32's (~58
- * GFLOP/s per core here).
+ * doubles), so NR = 16 doubles with 512-bit vectors, and NARROW applies below 8 columns. KC = 512
+ * as for floats (in thread CPU time at n = 1024: KC 128/256/384/512 gave 41/43/45/47 GFLOP/s;
+ * OpenBLAS dgemm ~50, netlib's VectorBLAS ~28). Peak is half of float32's (~58 GFLOP/s per core).
  */
 public final class VectorDgemm {
     /** The species every kernel uses; see VectorSgemm for why there must be just one. */
@@ -34,7 +34,7 @@ public final class VectorDgemm {
     /** Columns of the micro-tile: two vectors. */
     static final int NR = 2 * L;
     /** Depth of a rank-k update (k block). */
-    static final int KC = Integer.getInteger("sparkgrad.dgemm.kc", 256);
+    static final int KC = Integer.getInteger("sparkgrad.dgemm.kc", 512);
     /** Rows of a packed A block, a multiple of MR. */
     static final int MC = roundUp(Integer.getInteger("sparkgrad.dgemm.mc", 144), MR);
     /** Columns of a packed B panel, a multiple of NR. */
