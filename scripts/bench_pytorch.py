@@ -1,7 +1,7 @@
 """The PyTorch half of scripts/bench-vs-pytorch.sh.
 
 Runs the same workloads as benchmarks/src/main/java/io/sparkgrad/bench/Workloads.java, timed the
-same way as Compare.java (about 2 s of warm-up, then 40 samples of >= 5 ms each; a training
+same way as Compare.java (about 5 s of warm-up, then 40 samples of >= 5 ms each; a training
 epoch, fmnist-*-epoch[:RUNS], is timed run by run after one warm-up epoch), and prints
 "name<TAB>median_us<TAB>mean_us<TAB>reps" per workload. Run with Debian's /usr/bin/python3; the
 thread settings come from the environment (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS), set before
@@ -164,7 +164,7 @@ def parse(spec):
 
 
 def measure(run):
-    end = time.perf_counter() + 2.0
+    end = time.perf_counter() + 5.0
     while time.perf_counter() < end:
         run()
     t0 = time.perf_counter()

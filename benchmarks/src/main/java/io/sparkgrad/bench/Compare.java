@@ -40,11 +40,11 @@ public final class Compare {
     }
 
     /**
-     * Times batches of calls: warm up for about two seconds (so the JIT has compiled the hot paths),
+     * Times batches of calls: warm up for about five seconds (so the JIT has compiled the hot paths),
      * then take about 40 samples, each long enough (>= 5 ms) that the clock's resolution does not matter.
      */
     static double[] measure(Workloads.Workload w) {
-        long warmEnd = System.nanoTime() + 2_000_000_000L;
+        long warmEnd = System.nanoTime() + 5_000_000_000L;
         int calls = 0;
         while (System.nanoTime() < warmEnd) {
             w.run();
