@@ -20,8 +20,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class NotebooksTest {
     static final String TUTORIAL = "01-autograd-tutorial.scala";
     static final String FASHION_MNIST = "02-fashion-mnist-distributed.scala";
+    static final String CUSTOM_CNN = "03-custom-cnn-checkpoint-resume.scala";
     /** The notebooks this class runs; a new notebook must be added here (see {@link #everyNotebookIsRun}). */
-    static final List<String> ALL = List.of(TUTORIAL, FASHION_MNIST);
+    static final List<String> ALL = List.of(TUTORIAL, FASHION_MNIST, CUSTOM_CNN);
 
     static final Path FASHION_MNIST_DIR = Path.of("/usr/share/datasets/fashion-mnist");
 
@@ -61,6 +62,26 @@ class NotebooksTest {
         assertTrue(out.contains("test accuracy: 0."), out);
         assertTrue(out.contains("predictions that changed after reloading: 0"), out);
         assertTrue(Files.isRegularFile(modelDir.resolve("data/weights.safetensors")), "the model was saved");
+    }
+
+    @Test
+    @Timeout(value = 8, unit = TimeUnit.MINUTES)
+    void customCnnWithCheckpointAndResume() throws Exception {
+        assumeFashionMnist();
+        Path workDir = TestRunners.notebooksDir().resolve("target/notebook-output/small-cnn-local");
+        RunReport report = customCnn(TestRunners.runner("local[2]"), workDir);
+
+        assertTrue(report.output().contains("resumed and uninterrupted runs agree"), report.output());
+        assertTrue(Files.isRegularFile(workDir.resolve("small-cnn.safetensors")), "the weights were saved");
+    }
+
+    /** Runs the custom-CNN notebook with its data and work directory set. */
+    static RunReport customCnn(NotebookRunner.Builder runner, Path workDir) throws Exception {
+        Notebook nb = Notebook.read(TestRunners.notebooksDir().resolve(CUSTOM_CNN));
+        return runner.conf("spark.sparkgrad.fashionMnist.dir", FASHION_MNIST_DIR.toString())
+                .conf("spark.sparkgrad.notebook.checkpointDir", workDir.toAbsolutePath().toString())
+                .build()
+                .run(nb);
     }
 
     static void assumeFashionMnist() {

@@ -1,5 +1,7 @@
 package io.sparkgrad.spark.ml;
 
+import io.sparkgrad.spark.train.TrainerConfig;
+
 /**
  * The one {@code setDefault} block of {@link NeuralNetParams} (and of the classifier's two extra
  * columns), applied by every estimator and model constructor, so an estimator and the model it fits
@@ -10,8 +12,8 @@ final class Defaults {
     static final int[] HIDDEN_LAYERS = {128};
     /** Default of {@code batchSize}. */
     static final int BATCH_SIZE = 128;
-    /** Default of {@code localSteps}. */
-    static final int LOCAL_STEPS = 1;
+    /** Default of {@code localSteps}: the trainer's choice. */
+    static final int LOCAL_STEPS = TrainerConfig.AUTO_LOCAL_STEPS;
 
     private Defaults() {
     }
@@ -30,6 +32,7 @@ final class Defaults {
         p.setDefault(p.maxEpochs(), 10);
         p.setDefault(p.localSteps(), LOCAL_STEPS);
         p.setDefault(p.outerOptimizer(), "averaging");
+        p.setDefault(p.lrSchedule(), "constant");
         p.setDefault(p.validationFraction(), 0.0);
         p.setDefault(p.earlyStoppingPatience(), 0);
         p.setDefault(p.checkpointInterval(), 0);

@@ -5,6 +5,7 @@ import io.sparkgrad.autograd.GradMode;
 import io.sparkgrad.nn.Module;
 import io.sparkgrad.spark.data.DataLayout;
 import io.sparkgrad.spark.train.DistributedTrainer;
+import io.sparkgrad.spark.train.LrSchedule;
 import io.sparkgrad.spark.train.OptimizerSpec;
 import io.sparkgrad.spark.train.SerializableSupplier;
 import io.sparkgrad.spark.train.TrainerConfig;
@@ -18,6 +19,7 @@ import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.StructType;
 
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -123,8 +125,15 @@ public abstract class NeuralNetEstimator<E extends NeuralNetEstimator<E, M>, M e
         return self();
     }
 
+    /** K local steps per synchronisation; 0 lets the trainer choose. */
     public E setLocalSteps(int value) {
         set(localSteps(), value);
+        return self();
+    }
+
+    /** constant or cosine. */
+    public E setLrSchedule(String value) {
+        set(lrSchedule(), value);
         return self();
     }
 
@@ -247,6 +256,7 @@ public abstract class NeuralNetEstimator<E extends NeuralNetEstimator<E, M>, M e
                 .model(network)
                 .numClasses(numClasses)
                 .optimizer(OptimizerSpec.of(getOptimizer(), getLearningRate()))
+                .lrSchedule(LrSchedule.valueOf(getLrSchedule().toUpperCase(Locale.ROOT)))
                 .batchSize(getBatchSize())
                 .maxEpochs(getMaxEpochs())
                 .seed(getSeed())

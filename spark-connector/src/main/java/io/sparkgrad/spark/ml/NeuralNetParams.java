@@ -108,16 +108,33 @@ public interface NeuralNetParams extends HasFeaturesCol, HasLabelCol, HasPredict
         return (Integer) getOrDefault(maxEpochs());
     }
 
-    /** Mini-batches each partition trains on its own between two synchronisations (1: synchronous SGD). */
+    /**
+     * Mini-batches each partition trains on its own between two synchronisations: 1 is synchronous
+     * SGD, K &gt; 1 makes K times fewer Spark jobs, 0 lets the trainer choose K from the model size,
+     * batch size and partition count so that Spark's overhead stays under about 20%.
+     */
     default IntParam localSteps() {
         return new IntParam(this, "localSteps",
-                "mini-batches each partition trains its own replica for between synchronisations (>= 1; "
-                        + "1 is synchronous data parallelism, K > 1 makes K times fewer Spark jobs)",
-                Validators.gtEq(1));
+                "mini-batches each partition trains its own replica for between synchronisations (>= 0; "
+                        + "1 is synchronous data parallelism, K > 1 makes K times fewer Spark jobs, 0 lets the "
+                        + "trainer choose K so that Spark's overhead stays under about 20%)",
+                Validators.gtEq(0));
     }
 
     default int getLocalSteps() {
         return (Integer) getOrDefault(localSteps());
+    }
+
+    /** How the learning rate changes over the epochs: constant or cosine. */
+    default Param<String> lrSchedule() {
+        return new Param<>(this, "lrSchedule",
+                "learning rate schedule over the epochs: 'constant', or 'cosine' (annealed from learningRate to 0 "
+                        + "over maxEpochs, stepped once per epoch, as PyTorch's CosineAnnealingLR)",
+                Validators.oneOfIgnoreCase("constant", "cosine"));
+    }
+
+    default String getLrSchedule() {
+        return getOrDefault(lrSchedule());
     }
 
     /** How the driver applies the mean parameter change of local steps: averaging or nesterov. */

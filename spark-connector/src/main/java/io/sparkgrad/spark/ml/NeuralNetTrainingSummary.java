@@ -24,6 +24,7 @@ public final class NeuralNetTrainingSummary implements Serializable {
     private final long trainRows;
     private final long validationRows;
     private final long totalSteps;
+    private final int localSteps;
     private final boolean stoppedEarly;
     private final int bestEpoch;
     private final long resumedFromStep;
@@ -36,6 +37,7 @@ public final class NeuralNetTrainingSummary implements Serializable {
         this.trainRows = r.trainRows();
         this.validationRows = r.validationRows();
         this.totalSteps = r.steps();
+        this.localSteps = r.localSteps();
         this.stoppedEarly = r.stoppedEarly();
         this.bestEpoch = r.bestEpoch();
         this.resumedFromStep = r.resumedFromStep();
@@ -55,6 +57,11 @@ public final class NeuralNetTrainingSummary implements Serializable {
     /** Steps (synchronisations, one Spark job each) in all, those before a resume included. */
     public long totalSteps() {
         return totalSteps;
+    }
+
+    /** The local steps K per synchronisation the fit used (the trainer's choice when the param was 0). */
+    public int localSteps() {
+        return localSteps;
     }
 
     /** The mean training loss of each epoch (Spark's {@code objectiveHistory}). */
@@ -138,8 +145,8 @@ public final class NeuralNetTrainingSummary implements Serializable {
         for (EpochStats s : history) {
             b.append(s.describe()).append('\n');
         }
-        b.append(String.format(Locale.ROOT, "%d epochs, %d steps, %d training rows, %d validation rows, %d skipped%s, "
-                        + "fit %.2fs%s", totalEpochs(), totalSteps, trainRows, validationRows, skippedRows,
+        b.append(String.format(Locale.ROOT, "%d epochs, %d steps (K = %d local steps each), %d training rows, %d validation rows, %d skipped%s, "
+                        + "fit %.2fs%s", totalEpochs(), totalSteps, localSteps, trainRows, validationRows, skippedRows,
                 skippedByReason.isEmpty() ? "" : " " + skippedByReason, fitSeconds,
                 stoppedEarly ? ", stopped early (best epoch " + bestEpoch + ")" : ""));
         return b.toString();

@@ -160,7 +160,8 @@ public final class TrainedModule {
         m.set(m.learningRate(), config.optimizer().lr());
         m.set(m.batchSize(), config.batchSize());
         m.set(m.maxEpochs(), config.maxEpochs());
-        m.set(m.localSteps(), config.localSteps());
+        m.set(m.localSteps(), result.localSteps());
+        m.set(m.lrSchedule(), config.lrSchedule().name().toLowerCase(java.util.Locale.ROOT));
         if (config.weightCol() != null) {
             m.set(m.weightCol(), config.weightCol());
         }

@@ -111,7 +111,7 @@ class ClusterFaultTest {
 
     private static NeuralNetClassifier classifier() {
         return new NeuralNetClassifier().setHiddenLayers(64).setBatchSize(64).setMaxEpochs(2).setLearningRate(3e-3)
-                .setSeed(17);
+                .setLocalSteps(1).setSeed(17);
     }
 
     @Test

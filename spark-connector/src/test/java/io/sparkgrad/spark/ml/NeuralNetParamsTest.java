@@ -51,7 +51,7 @@ class NeuralNetParamsTest {
 
     private static final Set<String> SHARED = Set.of("activation", "batchSize", "checkpointDir", "checkpointInterval",
             "earlyStoppingPatience", "featuresCol", "handleInvalid", "hiddenLayers", "labelCol", "learningRate",
-            "localSteps", "maxEpochs", "moduleFactory", "optimizer", "outerOptimizer", "predictionCol", "seed",
+            "localSteps", "lrSchedule", "maxEpochs", "moduleFactory", "optimizer", "outerOptimizer", "predictionCol", "seed",
             "validationFraction", "validationIndicatorCol", "weightCol");
 
     private static Set<String> names(Param<?>[] params) {
@@ -98,6 +98,7 @@ class NeuralNetParamsTest {
         assertEquals(10, c.getMaxEpochs());
         assertEquals(Defaults.LOCAL_STEPS, c.getLocalSteps());
         assertEquals("averaging", c.getOuterOptimizer());
+        assertEquals("constant", c.getLrSchedule());
         assertEquals(0.0, c.getValidationFraction());
         assertEquals("", c.getValidationIndicatorCol());
         assertEquals(0, c.getEarlyStoppingPatience());
@@ -120,7 +121,7 @@ class NeuralNetParamsTest {
                 .setFeaturesCol("f").setLabelCol("y").setPredictionCol("p").setProbabilityCol("pr")
                 .setRawPredictionCol("raw").setWeightCol("w").setSeed(7).setHandleInvalid("skip")
                 .setHiddenLayers(64, 32).setActivation("tanh").setOptimizer("sgd").setLearningRate(0.05)
-                .setBatchSize(32).setMaxEpochs(3).setLocalSteps(4).setOuterOptimizer("nesterov")
+                .setBatchSize(32).setMaxEpochs(3).setLocalSteps(4).setOuterOptimizer("nesterov").setLrSchedule("cosine")
                 .setValidationFraction(0.2).setEarlyStoppingPatience(2).setCheckpointDir("/tmp/ck")
                 .setCheckpointInterval(5).setModuleFactory(new TinyNet());
         assertEquals("f", c.getFeaturesCol());
@@ -139,6 +140,7 @@ class NeuralNetParamsTest {
         assertEquals(3, c.getMaxEpochs());
         assertEquals(4, c.getLocalSteps());
         assertEquals("nesterov", c.getOuterOptimizer());
+        assertEquals("cosine", c.getLrSchedule());
         assertEquals(0.2, c.getValidationFraction());
         assertEquals(2, c.getEarlyStoppingPatience());
         assertEquals("/tmp/ck", c.getCheckpointDir());
@@ -154,7 +156,8 @@ class NeuralNetParamsTest {
         assertRejects("learningRate", () -> c.setLearningRate(-1));
         assertRejects("batchSize", () -> c.setBatchSize(0));
         assertRejects("maxEpochs", () -> c.setMaxEpochs(0));
-        assertRejects("localSteps", () -> c.setLocalSteps(0));
+        assertRejects("localSteps", () -> c.setLocalSteps(-1));
+        assertRejects("lrSchedule", () -> c.setLrSchedule("step"));
         assertRejects("validationFraction", () -> c.setValidationFraction(1.0));
         assertRejects("validationFraction", () -> c.setValidationFraction(-0.1));
         assertRejects("earlyStoppingPatience", () -> c.setEarlyStoppingPatience(-1));
@@ -168,7 +171,7 @@ class NeuralNetParamsTest {
         assertEquals(1e-3, c.getLearningRate());
         assertEquals("relu", c.getActivation());
         // Accepted edge values.
-        c.setHiddenLayers().setValidationFraction(0.0).setOptimizer("AdamW").setHandleInvalid("SKIP");
+        c.setHiddenLayers().setValidationFraction(0.0).setOptimizer("AdamW").setHandleInvalid("SKIP").setLocalSteps(0);
         assertArrayEquals(new int[0], c.getHiddenLayers());
     }
 

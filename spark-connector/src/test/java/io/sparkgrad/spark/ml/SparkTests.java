@@ -1,10 +1,11 @@
 package io.sparkgrad.spark.ml;
 
 import io.sparkgrad.spark.kryo.SparkgradKryoRegistrator;
-import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -12,8 +13,6 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.SplittableRandom;
 
 /** Spark sessions and seeded synthetic data sets for the ML tests. */
@@ -57,40 +56,31 @@ final class SparkTests {
 
     /**
      * {@code n} rows of {@code classes} Gaussian blobs in {@code dims} dimensions (centres 3 apart on
-     * the axes, unit spread), labels {@code 0..classes-1}, as {@code features: vector, label: double}
-     * in {@code partitions} partitions of consecutive rows. The partitions come from
-     * {@code parallelize}, not from a shuffle, so a partition recomputed after a lost executor holds
-     * the same rows in the same order.
+     * the axes, unit spread), labels {@code 0..classes-1} in turn, as {@code features: vector,
+     * label: double} in {@code partitions} partitions of consecutive rows. Each row is a pure function
+     * of its id and the seed, computed by Spark from {@code range}: a partition recomputed after a lost
+     * executor holds the same rows in the same order, and no row object is shipped to the executors.
      */
     static Dataset<Row> blobs(int n, int classes, int dims, long seed, int partitions) {
-        SplittableRandom r = new SplittableRandom(seed);
-        List<Row> rows = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            int c = i % classes;
+        return spark().range(0, n, 1, partitions).map((MapFunction<Long, Row>) id -> {
+            SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + id);
+            int c = (int) (id % classes);
             double[] x = new double[dims];
             for (int j = 0; j < dims; j++) {
                 x[j] = gaussian(r) + (j % classes == c ? 3.0 : 0.0);
             }
-            rows.add(RowFactory.create(Vectors.dense(x), (double) c));
-        }
-        return frame(rows, partitions);
+            return RowFactory.create(Vectors.dense(x), (double) c);
+        }, Encoders.row(vectorSchema()));
     }
 
-    /** {@code n} rows of {@code y = 2·x0 - x1 + 0.5·x2 + small noise}, features as a vector. */
+    /** {@code n} rows of {@code y = 2·x0 - x1 + 0.5·x2 + small noise}, features as a vector, made as {@link #blobs}. */
     static Dataset<Row> linear(int n, long seed, int partitions) {
-        SplittableRandom r = new SplittableRandom(seed);
-        List<Row> rows = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
+        return spark().range(0, n, 1, partitions).map((MapFunction<Long, Row>) id -> {
+            SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + id);
             double[] x = {gaussian(r), gaussian(r), gaussian(r)};
             double y = 2 * x[0] - x[1] + 0.5 * x[2] + 0.01 * gaussian(r);
-            rows.add(RowFactory.create(Vectors.dense(x), y));
-        }
-        return frame(rows, partitions);
-    }
-
-    private static Dataset<Row> frame(List<Row> rows, int partitions) {
-        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark().sparkContext());
-        return spark().createDataFrame(jsc.parallelize(rows, partitions), vectorSchema());
+            return RowFactory.create(Vectors.dense(x), y);
+        }, Encoders.row(vectorSchema()));
     }
 
     static double gaussian(SplittableRandom r) {
