@@ -1,0 +1,536 @@
+package io.sparkgrad.jobs.data;
+
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.BaseFixedWidthVector;
+import org.apache.arrow.vector.BigIntVector;
+import org.apache.arrow.vector.BitVector;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.Float4Vector;
+import org.apache.arrow.vector.Float8Vector;
+import org.apache.arrow.vector.IntVector;
+import org.apache.arrow.vector.SmallIntVector;
+import org.apache.arrow.vector.TinyIntVector;
+import org.apache.arrow.vector.VarCharVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.complex.FixedSizeListVector;
+import org.apache.arrow.vector.complex.ListVector;
+import org.apache.arrow.vector.ipc.ArrowFileWriter;
+import org.apache.arrow.vector.ipc.ArrowStreamReader;
+import org.apache.arrow.vector.types.FloatingPointPrecision;
+import org.apache.arrow.vector.types.pojo.ArrowType;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.FieldType;
+import org.apache.arrow.vector.types.pojo.Schema;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.TaskContext;
+import org.apache.spark.util.TaskCompletionListener;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.Channels;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.NoSuchElementException;
+import java.util.UUID;
+
+/**
+ * Arrow IPC files to and from DataFrames, with Arrow Java (the version the cluster's Spark brings).
+ *
+ * <p>Reading: a file, a directory of files (names starting with {@code .} or {@code _} are
+ * skipped) or a glob; each file is read by one task, in the IPC <em>file</em> format
+ * ({@code ARROW1} magic, as {@code pyarrow.feather}/{@code pa.ipc.new_file} write it) or the
+ * <em>stream</em> format. Columns: integers, floats, booleans, UTF-8 strings, and lists or
+ * fixed-size lists of numbers (which become {@code array<…>} columns, usable as features). Every
+ * file must have the first file's schema.
+ *
+ * <p>Writing: one IPC file per partition, {@code part-00000.arrow}, …, each written under a hidden
+ * temporary name and renamed when complete. Numbers, booleans, strings, ML vectors and arrays of
+ * numbers are written; vectors and arrays become {@code List<…>} columns.
+ */
+public final class ArrowIpc {
+    /** Rows per record batch written. */
+    static final int BATCH_ROWS = 4096;
+    private static final byte[] FILE_MAGIC = "ARROW1".getBytes(StandardCharsets.US_ASCII);
+
+    private ArrowIpc() {
+    }
+
+    /** Whether {@code name} has an Arrow IPC extension. */
+    public static boolean looksLikeArrow(String name) {
+        String n = name.toLowerCase(Locale.ROOT);
+        return n.endsWith(".arrow") || n.endsWith(".arrows") || n.endsWith(".ipc") || n.endsWith(".feather");
+    }
+
+    /** One allocator per JVM; each reader and writer takes a child and closes it. */
+    private static final class Root {
+        static final RootAllocator ALLOCATOR = new RootAllocator(Long.MAX_VALUE);
+    }
+
+    // ------------------------------------------------------------------ reading
+
+    /**
+     * The rows of the Arrow IPC files at {@code path} (at most {@code limit}; 0: all).
+     *
+     * @throws BadInputException when nothing matches, a file is not Arrow IPC, or a column type is not supported
+     */
+    public static Dataset<Row> read(SparkSession spark, String path, long limit) {
+        Configuration conf = spark.sessionState().newHadoopConf();
+        List<String> files = list(conf, path);
+        StructType schema;
+        try (BufferAllocator alloc = Root.ALLOCATOR.newChildAllocator("schema", 0, Long.MAX_VALUE);
+                Reader r = new Reader(conf, files.get(0), alloc)) {
+            schema = sparkSchema(r.schema(), files.get(0));
+        } catch (IOException e) {
+            throw new BadInputException("--input: cannot read " + files.get(0) + " as Arrow IPC: " + e.getMessage(), e);
+        }
+        HadoopConf shipped = new HadoopConf(conf);
+        StructType expected = schema;
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        JavaRDD<Row> rows = jsc.parallelize(files, files.size()).mapPartitions(it -> rows(shipped, it, expected));
+        Dataset<Row> df = spark.createDataFrame(rows, schema);
+        return limit > 0 ? df.limit((int) Math.min(Integer.MAX_VALUE, limit)) : df;
+    }
+
+    private static List<String> list(Configuration conf, String path) {
+        List<String> out = new ArrayList<>();
+        for (FileStatus f : DataFiles.list(conf, path, "--input", false)) {
+            out.add(f.getPath().toString());
+        }
+        if (out.isEmpty()) {
+            throw new BadInputException("--input: " + path + " holds no files");
+        }
+        return out;
+    }
+
+    /** An Arrow IPC reader over a Hadoop file, file or stream format. */
+    private static final class Reader implements AutoCloseable {
+        private final InputStream in;
+        private final ArrowStreamReader reader;
+
+        Reader(Configuration conf, String file, BufferAllocator alloc) throws IOException {
+            Path p = new Path(file);
+            InputStream raw = p.getFileSystem(conf).open(p);
+            BufferedInputStream buffered = new BufferedInputStream(raw, 1 << 16);
+            try {
+                buffered.mark(8);
+                byte[] head = buffered.readNBytes(8);
+                if (head.length >= 6 && Arrays.equals(Arrays.copyOf(head, 6), FILE_MAGIC)) {
+                    // The file format is the magic, two bytes of padding, the stream format and a footer.
+                    if (head.length < 8) {
+                        throw new BadInputException(file + ": cut short after the Arrow magic");
+                    }
+                } else {
+                    buffered.reset();
+                }
+                this.in = buffered;
+                this.reader = new ArrowStreamReader(buffered, alloc);
+                reader.getVectorSchemaRoot(); // reads the schema message
+            } catch (IOException | RuntimeException e) {
+                buffered.close();
+                if (e instanceof BadInputException) {
+                    throw e;
+                }
+                throw new BadInputException(file + ": not an Arrow IPC file or stream (" + e.getMessage() + ")", e);
+            }
+        }
+
+        Schema schema() throws IOException {
+            return reader.getVectorSchemaRoot().getSchema();
+        }
+
+        VectorSchemaRoot root() throws IOException {
+            return reader.getVectorSchemaRoot();
+        }
+
+        boolean loadNextBatch() throws IOException {
+            return reader.loadNextBatch();
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                reader.close();
+            } finally {
+                in.close();
+            }
+        }
+    }
+
+    /** The Spark schema of an Arrow schema; an unsupported column type is a {@link BadInputException}. */
+    static StructType sparkSchema(Schema schema, String file) {
+        List<StructField> fields = new ArrayList<>();
+        for (Field f : schema.getFields()) {
+            fields.add(DataTypes.createStructField(f.getName(), sparkType(f, file), true));
+        }
+        return DataTypes.createStructType(fields);
+    }
+
+    private static DataType sparkType(Field f, String file) {
+        ArrowType t = f.getType();
+        if (t instanceof ArrowType.Int) {
+            ArrowType.Int i = (ArrowType.Int) t;
+            if (i.getIsSigned()) {
+                switch (i.getBitWidth()) {
+                    case 8: return DataTypes.ByteType;
+                    case 16: return DataTypes.ShortType;
+                    case 32: return DataTypes.IntegerType;
+                    default: return DataTypes.LongType;
+                }
+            }
+            if (i.getBitWidth() < 32) {
+                return DataTypes.IntegerType;
+            }
+            if (i.getBitWidth() == 32) {
+                return DataTypes.LongType;
+            }
+        } else if (t instanceof ArrowType.FloatingPoint) {
+            return ((ArrowType.FloatingPoint) t).getPrecision() == FloatingPointPrecision.DOUBLE ? DataTypes.DoubleType
+                    : DataTypes.FloatType;
+        } else if (t instanceof ArrowType.Bool) {
+            return DataTypes.BooleanType;
+        } else if (t instanceof ArrowType.Utf8) {
+            return DataTypes.StringType;
+        } else if (t instanceof ArrowType.List || t instanceof ArrowType.FixedSizeList) {
+            Field child = f.getChildren().get(0);
+            DataType element = child.getType() instanceof ArrowType.List || child.getType() instanceof ArrowType.FixedSizeList
+                    || child.getType() instanceof ArrowType.Utf8 || child.getType() instanceof ArrowType.Bool
+                    ? null : sparkType(child, file);
+            if (element != null) {
+                return DataTypes.createArrayType(element, true);
+            }
+        }
+        throw new BadInputException(file + ": column '" + f.getName() + "' has Arrow type " + t
+                + (t instanceof ArrowType.List || t instanceof ArrowType.FixedSizeList ? "<" + f.getChildren().get(0).getType() + ">" : "")
+                + ", which is not supported; use signed or unsigned integers (up to 32 bits unsigned), floats, booleans, "
+                + "UTF-8 strings, or lists of numbers");
+    }
+
+    /** The rows of the files in {@code files}, batch by batch; every file must have the schema {@code expected}. */
+    private static Iterator<Row> rows(HadoopConf conf, Iterator<String> files, StructType expected) {
+        BufferAllocator alloc = Root.ALLOCATOR.newChildAllocator("read", 0, Long.MAX_VALUE);
+        return new Iterator<Row>() {
+            private Reader reader;
+            private String file;
+            private int row;
+            private int batchRows;
+
+            {
+                TaskContext tc = TaskContext.get();
+                if (tc != null) {
+                    tc.addTaskCompletionListener((TaskCompletionListener) ctx -> closeAll());
+                }
+            }
+
+            @Override
+            public boolean hasNext() {
+                try {
+                    while (row >= batchRows) {
+                        if (reader != null && reader.loadNextBatch()) {
+                            row = 0;
+                            batchRows = reader.root().getRowCount();
+                            continue;
+                        }
+                        closeReader();
+                        if (!files.hasNext()) {
+                            closeAll();
+                            return false;
+                        }
+                        file = files.next();
+                        reader = new Reader(conf.get(), file, alloc);
+                        StructType got = sparkSchema(reader.schema(), file);
+                        if (!got.equals(expected)) {
+                            throw new BadInputException(file + ": its columns " + got.simpleString()
+                                    + " differ from those of the first file, " + expected.simpleString());
+                        }
+                        row = 0;
+                        batchRows = 0;
+                    }
+                    return true;
+                } catch (IOException e) {
+                    throw new BadInputException(file + ": cannot read the next Arrow record batch: " + e.getMessage(), e);
+                }
+            }
+
+            @Override
+            public Row next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                try {
+                    List<FieldVector> vectors = reader.root().getFieldVectors();
+                    Object[] values = new Object[vectors.size()];
+                    for (int c = 0; c < values.length; c++) {
+                        values[c] = value(vectors.get(c), row);
+                    }
+                    row++;
+                    return RowFactory.create(values);
+                } catch (IOException e) {
+                    throw new BadInputException(file + ": " + e.getMessage(), e);
+                }
+            }
+
+            private void closeReader() {
+                if (reader != null) {
+                    try {
+                        reader.close();
+                    } catch (IOException ignored) {
+                        // a read-only file
+                    }
+                    reader = null;
+                }
+            }
+
+            private void closeAll() {
+                closeReader();
+                alloc.close();
+            }
+        };
+    }
+
+    /** One cell as the Java value Spark's Row wants; lists become primitive arrays. */
+    private static Object value(FieldVector v, int i) {
+        if (v.isNull(i)) {
+            return null;
+        }
+        if (v instanceof ListVector) {
+            ListVector l = (ListVector) v;
+            int start = l.getElementStartIndex(i);
+            return elements(l.getDataVector(), start, l.getElementEndIndex(i) - start);
+        }
+        if (v instanceof FixedSizeListVector) {
+            FixedSizeListVector l = (FixedSizeListVector) v;
+            int size = l.getListSize();
+            return elements(l.getDataVector(), i * size, size);
+        }
+        Object o = v.getObject(i);
+        if (o instanceof org.apache.arrow.vector.util.Text) {
+            return o.toString();
+        }
+        if (o instanceof Character) { // unsigned 16-bit
+            return (int) (Character) o;
+        }
+        if (o instanceof Byte && v.getField().getType() instanceof ArrowType.Int
+                && !((ArrowType.Int) v.getField().getType()).getIsSigned()) {
+            return ((Byte) o) & 0xff;
+        }
+        if (o instanceof Short && !((ArrowType.Int) v.getField().getType()).getIsSigned()) {
+            return ((Short) o) & 0xffff;
+        }
+        if (o instanceof Integer && !((ArrowType.Int) v.getField().getType()).getIsSigned()) {
+            return ((Integer) o) & 0xffffffffL;
+        }
+        return o;
+    }
+
+    private static Object elements(FieldVector data, int start, int n) {
+        if (data instanceof Float4Vector) {
+            Float4Vector f = (Float4Vector) data;
+            float[] out = new float[n];
+            for (int j = 0; j < n; j++) {
+                out[j] = f.isNull(start + j) ? Float.NaN : f.get(start + j);
+            }
+            return out;
+        }
+        if (data instanceof Float8Vector) {
+            Float8Vector f = (Float8Vector) data;
+            double[] out = new double[n];
+            for (int j = 0; j < n; j++) {
+                out[j] = f.isNull(start + j) ? Double.NaN : f.get(start + j);
+            }
+            return out;
+        }
+        Object[] out = new Object[n];
+        for (int j = 0; j < n; j++) {
+            out[j] = value(data, start + j);
+        }
+        return Arrays.asList(out);
+    }
+
+    // ------------------------------------------------------------------ writing
+
+    /**
+     * Writes {@code df} as Arrow IPC files {@code dir/part-NNNNN.arrow}, one per partition (an
+     * empty partition writes a file with the schema and no batches).
+     *
+     * @throws IllegalArgumentException for a column whose type cannot be written
+     */
+    public static void write(Dataset<Row> df, String dir, Configuration conf) {
+        StructType schema = df.schema();
+        Schema arrow = arrowSchema(schema);
+        HadoopConf shipped = new HadoopConf(conf);
+        String arrowJson = arrow.toJson();
+        df.toJavaRDD().foreachPartition(rows -> writePartition(shipped, dir, Schema.fromJSON(arrowJson), schema, rows));
+    }
+
+    /** The Arrow schema for writing {@code schema}. */
+    static Schema arrowSchema(StructType schema) {
+        List<Field> fields = new ArrayList<>();
+        for (StructField f : schema.fields()) {
+            fields.add(arrowField(f.name(), f.dataType()));
+        }
+        return new Schema(fields);
+    }
+
+    private static Field arrowField(String name, DataType t) {
+        ArrowType scalar = scalarType(t);
+        if (scalar != null) {
+            return new Field(name, FieldType.nullable(scalar), null);
+        }
+        DataType element = null;
+        if (t.equals(SQLDataTypes.VectorType())) {
+            element = DataTypes.DoubleType;
+        } else if (t instanceof ArrayType && scalarType(((ArrayType) t).elementType()) != null
+                && !(((ArrayType) t).elementType().equals(DataTypes.StringType))) {
+            element = ((ArrayType) t).elementType();
+        }
+        if (element == null) {
+            throw new IllegalArgumentException("column '" + name + "' has type " + t.simpleString()
+                    + ", which cannot be written as Arrow IPC; drop it or write Parquet");
+        }
+        Field child = new Field("element", FieldType.nullable(scalarType(element)), null);
+        return new Field(name, FieldType.nullable(ArrowType.List.INSTANCE), List.of(child));
+    }
+
+    private static ArrowType scalarType(DataType t) {
+        if (t.equals(DataTypes.ByteType)) {
+            return new ArrowType.Int(8, true);
+        }
+        if (t.equals(DataTypes.ShortType)) {
+            return new ArrowType.Int(16, true);
+        }
+        if (t.equals(DataTypes.IntegerType)) {
+            return new ArrowType.Int(32, true);
+        }
+        if (t.equals(DataTypes.LongType)) {
+            return new ArrowType.Int(64, true);
+        }
+        if (t.equals(DataTypes.FloatType)) {
+            return new ArrowType.FloatingPoint(FloatingPointPrecision.SINGLE);
+        }
+        if (t.equals(DataTypes.DoubleType)) {
+            return new ArrowType.FloatingPoint(FloatingPointPrecision.DOUBLE);
+        }
+        if (t.equals(DataTypes.BooleanType)) {
+            return ArrowType.Bool.INSTANCE;
+        }
+        if (t.equals(DataTypes.StringType)) {
+            return ArrowType.Utf8.INSTANCE;
+        }
+        return null;
+    }
+
+    private static void writePartition(HadoopConf conf, String dir, Schema schema, StructType sparkSchema,
+            Iterator<Row> rows) throws IOException {
+        TaskContext tc = TaskContext.get();
+        int partition = tc == null ? 0 : tc.partitionId();
+        Path target = new Path(dir, String.format(Locale.ROOT, "part-%05d.arrow", partition));
+        Path tmp = new Path(dir, "." + target.getName() + "." + UUID.randomUUID() + ".tmp");
+        FileSystem fs = target.getFileSystem(conf.get());
+        try (BufferAllocator alloc = Root.ALLOCATOR.newChildAllocator("write", 0, Long.MAX_VALUE);
+                VectorSchemaRoot root = VectorSchemaRoot.create(schema, alloc)) {
+            try (FSDataOutputStream out = fs.create(tmp, false);
+                    ArrowFileWriter writer = new ArrowFileWriter(root, null, Channels.newChannel(out))) {
+                writer.start();
+                int n = 0;
+                root.allocateNew();
+                while (rows.hasNext()) {
+                    Row r = rows.next();
+                    for (int c = 0; c < sparkSchema.size(); c++) {
+                        set(root.getVector(c), n, r.isNullAt(c) ? null : r.get(c));
+                    }
+                    if (++n == BATCH_ROWS) {
+                        root.setRowCount(n);
+                        writer.writeBatch();
+                        root.allocateNew();
+                        n = 0;
+                    }
+                }
+                if (n > 0) {
+                    root.setRowCount(n);
+                    writer.writeBatch();
+                }
+                writer.end();
+            }
+            if (fs.exists(target)) {
+                fs.delete(target, false); // a complete file of an earlier attempt of this task
+            }
+            if (!fs.rename(tmp, target)) {
+                throw new IOException("could not rename " + tmp + " to " + target);
+            }
+        } catch (IOException | RuntimeException e) {
+            fs.delete(tmp, false);
+            throw e;
+        }
+    }
+
+    private static void set(FieldVector v, int i, Object value) {
+        if (value == null) {
+            if (v instanceof BaseFixedWidthVector) {
+                ((BaseFixedWidthVector) v).setNull(i);
+            } else if (v instanceof VarCharVector) {
+                ((VarCharVector) v).setNull(i);
+            } else {
+                ((ListVector) v).setNull(i);
+            }
+            return;
+        }
+        if (v instanceof TinyIntVector) {
+            ((TinyIntVector) v).setSafe(i, (Byte) value);
+        } else if (v instanceof SmallIntVector) {
+            ((SmallIntVector) v).setSafe(i, (Short) value);
+        } else if (v instanceof IntVector) {
+            ((IntVector) v).setSafe(i, (Integer) value);
+        } else if (v instanceof BigIntVector) {
+            ((BigIntVector) v).setSafe(i, (Long) value);
+        } else if (v instanceof Float4Vector) {
+            ((Float4Vector) v).setSafe(i, (Float) value);
+        } else if (v instanceof Float8Vector) {
+            ((Float8Vector) v).setSafe(i, (Double) value);
+        } else if (v instanceof BitVector) {
+            ((BitVector) v).setSafe(i, ((Boolean) value) ? 1 : 0);
+        } else if (v instanceof VarCharVector) {
+            ((VarCharVector) v).setSafe(i, value.toString().getBytes(StandardCharsets.UTF_8));
+        } else {
+            ListVector l = (ListVector) v;
+            List<?> items = value instanceof Vector ? boxed(((Vector) value).toArray())
+                    : scala.jdk.javaapi.CollectionConverters.asJava((scala.collection.Seq<?>) value);
+            int start = l.startNewValue(i);
+            FieldVector data = l.getDataVector();
+            for (int j = 0; j < items.size(); j++) {
+                set(data, start + j, items.get(j));
+            }
+            l.endValue(i, items.size());
+        }
+    }
+
+    private static List<Double> boxed(double[] a) {
+        List<Double> out = new ArrayList<>(a.length);
+        for (double d : a) {
+            out.add(d);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,75 @@
+package io.sparkgrad.jobs.train;
+
+import io.sparkgrad.spark.train.EpochStats;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The console progress: a bar redrawn in place on a terminal, a line per quarter epoch otherwise. */
+class ProgressTest {
+    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    private final PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+
+    private String printed() {
+        return bytes.toString(StandardCharsets.UTF_8);
+    }
+
+    private static EpochStats stats(int epoch) {
+        return new EpochStats(epoch, 100L * epoch, 0.5 / epoch, 0.4, 0.875, "accuracy", 12_800, 3200, 0.5, 4.2);
+    }
+
+    @Test
+    void linesModePrintsQuartersAndTheEpochSummary() {
+        Progress p = new Progress(out, Progress.Mode.LINES, 12_800, 2);
+        for (int s = 1; s <= 100; s++) {
+            p.step(1, s, 100);
+        }
+        p.epochDone(stats(1), 0.001);
+        String[] lines = printed().split("\n");
+        assertEquals(4, lines.length, printed());
+        assertTrue(lines[0].matches("epoch 1/2  25% 3200/12\\.8k rows  \\S+ rows/s  \\d+:\\d\\d left"), lines[0]);
+        assertTrue(lines[1].startsWith("epoch 1/2  50% 6400/12.8k rows"), lines[1]);
+        assertTrue(lines[2].startsWith("epoch 1/2  75% 9600/12.8k rows"), lines[2]);
+        assertEquals("epoch 1/2  loss 0.5000  val_loss 0.4000  val_accuracy 0.8750  3200 rows/s  0:04  lr 0.00100", lines[3]);
+        assertFalse(printed().contains("\r"));
+    }
+
+    @Test
+    void barModeRedrawsOneLineAndShowsThePreviousLoss() {
+        Progress p = new Progress(out, Progress.Mode.BAR, 12_800, 2);
+        p.step(1, 1, 4);
+        p.step(1, 4, 4);
+        p.epochDone(stats(1), 0.01);
+        p.step(2, 2, 4);
+        String s = printed();
+        assertTrue(s.startsWith("\repoch 1/2 [######..................] 3200/12.8k rows"), s);
+        assertTrue(s.contains("\repoch 1/2 [########################] 12.8k/12.8k rows"), s);
+        assertTrue(s.contains("\repoch 1/2  loss 0.5000") && s.contains("lr 0.0100\n"), s);
+        assertTrue(s.endsWith("prev loss 0.5000"), s);
+        assertTrue(s.contains("\repoch 2/2 [############............] 6400/12.8k rows"), s);
+    }
+
+    @Test
+    void noneModePrintsNothing() {
+        Progress p = new Progress(out, Progress.Mode.NONE, 100, 1);
+        p.step(1, 1, 1);
+        p.epochDone(stats(1), 0.1);
+        assertEquals("", printed());
+    }
+
+    @Test
+    void countsAndClocks() {
+        assertEquals("9999", Progress.count(9999));
+        assertEquals("54.0k", Progress.count(54_000));
+        assertEquals("12.5M", Progress.count(12_500_000));
+        assertEquals("0:07", Progress.clock(7.4));
+        assertEquals("2:05", Progress.clock(125));
+        assertEquals("1:00:01", Progress.clock(3601));
+    }
+}
