@@ -6,7 +6,31 @@ import io.sparkgrad.backend.ConvKernels.Window;
 
 /** Max pooling over {@code [N, C, H, W]}: the maximum of each window and where it was. */
 public final class PoolKernels {
+    /**
+     * {@code MaxPool2d(2)} over float32 images {@code b0..b1} (see {@link #isHalving}): the maxima
+     * into {@code out}, their flat positions within the plane into {@code idx}.
+     */
+    interface Halving {
+        void maxPool2x2(float[] x, int xo, int[] xs, float[] out, long[] idx, Window g, int b0, int b1);
+    }
+
+    /** The Vector API version when the incubator module is present, else the scalar loop below. */
+    static final Halving HALVING = loadHalving();
+
     private PoolKernels() {
+    }
+
+    private static Halving loadHalving() {
+        if (VectorKernels.available()) {
+            try {
+                return (Halving) Class.forName("io.sparkgrad.backend.VectorPoolKernels").getDeclaredConstructor()
+                        .newInstance();
+            } catch (ReflectiveOperationException | LinkageError e) {
+                java.util.logging.Logger.getLogger(PoolKernels.class.getName())
+                        .warning("Sparkgrad: could not load the Vector API max pooling (" + e + "); using the scalar loop");
+            }
+        }
+        return PoolKernels::maxPool2x2;
     }
 
     /**
@@ -33,7 +57,8 @@ public final class PoolKernels {
             float[] src = x.storage().floats();
             float[] dst = values.storage().floats();
             if (isHalving(g, xs)) {
-                ConvKernels.forBatch(g.batch(), workPerImage, (b0, b1) -> maxPool2x2(src, xo, xs, dst, idx, g, b0, b1));
+                ConvKernels.forBatch(g.batch(), workPerImage,
+                        (b0, b1) -> HALVING.maxPool2x2(src, xo, xs, dst, idx, g, b0, b1));
             } else {
                 ConvKernels.forBatch(g.batch(), workPerImage, (b0, b1) -> maxPool(src, xo, xs, dst, idx, g, b0, b1));
             }
@@ -105,9 +130,10 @@ public final class PoolKernels {
      * misprediction every other element. Here the maximum comes from {@code Math.max} (branch-free),
      * the winner is the first of the four equal to it (selected with conditional moves), and its value
      * is read back from there, so {@code -0.0} ahead of {@code 0.0} keeps its sign as in the general
-     * loop. A window holding a NaN (rare) takes a branch: the last NaN wins.
+     * loop. A window holding a NaN (rare) takes a branch: the last NaN wins. Without the Vector API
+     * module this is {@link #HALVING}; {@code VectorPoolKernels} does the same in vector lanes.
      */
-    private static void maxPool2x2(float[] x, int xo, int[] xs, float[] out, long[] idx, Window g, int b0, int b1) {
+    static void maxPool2x2(float[] x, int xo, int[] xs, float[] out, long[] idx, Window g, int b0, int b1) {
         int channels = g.channels();
         int w = g.width();
         int oh = g.outH();

@@ -42,8 +42,18 @@ class MaxPoolHalvingTest {
         PoolKernels.MaxPooled fast = PoolKernels.maxPool2d(x, g);
         PoolKernels.MaxPooled general = PoolKernels.maxPool2d(x.to(DType.FLOAT64), g);
         assertArrayEquals(general.indices().toLongArray(), fast.indices().toLongArray(), what + ": indices");
-        float[] got = fast.values().toFloatArray();
         double[] want = general.values().toDoubleArray();
+        assertSameValues(want, fast.values().toFloatArray(), what + " (" + PoolKernels.HALVING.getClass().getSimpleName() + ")");
+        // The scalar loop too, which is what runs when the JVM has no Vector API module.
+        float[] values = new float[want.length];
+        long[] indices = new long[want.length];
+        PoolKernels.maxPool2x2(x.storage().floats(), x.storageOffset(), x.stride(), values, indices, g, 0, g.batch());
+        assertArrayEquals(general.indices().toLongArray(), indices, what + ": indices of the scalar loop");
+        assertSameValues(want, values, what + " (scalar loop)");
+    }
+
+    private static void assertSameValues(double[] want, float[] got, String what) {
+        assertEquals(want.length, got.length, what);
         for (int i = 0; i < got.length; i++) {
             // floatToIntBits: one bit pattern for every NaN, but -0.0 and 0.0 stay apart.
             assertEquals(Float.floatToIntBits((float) want[i]), Float.floatToIntBits(got[i]),
@@ -51,9 +61,17 @@ class MaxPoolHalvingTest {
         }
     }
 
+    @Test
+    void withTheVectorApiTheVectorLoopIsTheOneInUse() {
+        assertTrue(VectorKernels.available(), "surefire starts the JVM with --add-modules jdk.incubator.vector");
+        assertEquals("VectorPoolKernels", PoolKernels.HALVING.getClass().getSimpleName());
+    }
+
     @TestFactory
     List<DynamicTest> fastPathMatchesTheGeneralLoop() {
-        int[][] shapes = {{1, 1, 2, 2}, {1, 1, 3, 3}, {2, 3, 6, 7}, {3, 2, 11, 11}, {4, 5, 26, 26}, {64, 8, 13, 12}};
+        // Widths below, at and above the vector length (8 windows = 16 columns), odd and even.
+        int[][] shapes = {{1, 1, 2, 2}, {1, 1, 3, 3}, {2, 3, 6, 7}, {3, 2, 11, 11}, {4, 5, 26, 26}, {64, 8, 13, 12},
+                {2, 2, 4, 16}, {2, 2, 5, 17}, {2, 2, 4, 18}, {2, 3, 6, 33}, {2, 2, 3, 64}};
         List<DynamicTest> tests = new ArrayList<>();
         for (int[] shape : shapes) {
             for (boolean withNan : new boolean[] {false, true}) {
