@@ -339,8 +339,8 @@ public final class FashionMnist {
                 c.arch.name().toLowerCase(Locale.ROOT), params, train.size(), test.size());
         out.printf(Locale.ROOT, "%s lr %s%s%s, batch %d, %d epochs, seed %d; %d engine threads; %s%n",
                 c.optimizer.equals("adam") ? "Adam" : "SGD", c.lr,
-                scheduler != null ? " (cosine annealing per epoch)" : "",
-                c.optimizer.equals("sgd") ? " momentum " + c.momentum : "", c.batch, c.epochs, c.seed,
+                c.optimizer.equals("sgd") ? " momentum " + c.momentum : "",
+                scheduler != null ? " (lr annealed along a cosine, per epoch)" : "", c.batch, c.epochs, c.seed,
                 Parallel.threads(), Gemm.describe());
         List<Epoch> epochs = new ArrayList<>();
         for (int e = 0; e < c.epochs; e++) {
