@@ -87,8 +87,9 @@ public final class NotebookRunner {
         Map<String, String> previous = setProperties(props);
         Option<SparkSession> before = SparkSession.getDefaultSession();
         ClassLoader previousLoader = Thread.currentThread().getContextClassLoader();
-        Session session = new Session(notebook.name(), classDir);
+        Session session = null;
         try {
+            session = new Session(notebook.name(), classDir);
             List<RunReport.CellRun> runs = new ArrayList<>();
             for (Cell cell : notebook.cells()) {
                 runs.add(session.run(cell));
@@ -98,7 +99,9 @@ public final class NotebookRunner {
             try {
                 stopSessionsCreatedSince(before);
             } finally {
-                session.close();
+                if (session != null) {
+                    session.close();
+                }
                 Thread.currentThread().setContextClassLoader(previousLoader);
                 restoreProperties(previous);
                 deleteTree(classDir);
@@ -128,8 +131,6 @@ public final class NotebookRunner {
         }
 
         RunReport.CellRun run(Cell cell) {
-            long t0 = System.nanoTime();
-            ByteArrayOutputStream captured = new ByteArrayOutputStream();
             if (cell.kind() == Cell.Kind.MARKDOWN || cell.source().isBlank()) {
                 return new RunReport.CellRun(cell.number(), cell.kind(), 0, 0, "");
             }
@@ -138,6 +139,8 @@ public final class NotebookRunner {
                         "%" + cell.magic() + " cells run only on Databricks; this runner runs Scala code cells"
                                 + " (and skips %md)", "", null);
             }
+            long t0 = System.nanoTime();
+            ByteArrayOutputStream captured = new ByteArrayOutputStream();
             echo.println("--- " + notebook + ": cell " + cell.number() + " (line " + cell.firstLine() + ")"
                     + (cell.title().isEmpty() ? "" : " " + cell.title()));
             List<Statement> statements = split(cell, captured);
@@ -211,18 +214,13 @@ public final class NotebookRunner {
             if (result == Results.Success$.MODULE$) {
                 return;
             }
-            String output = statementOutput.toString(StandardCharsets.UTF_8);
-            Throwable cause = null;
-            String problem;
-            if (result == Results.Incomplete$.MODULE$) {
-                problem = "the statement is incomplete";
-            } else if (output.contains("error:")) {
-                problem = "it does not compile";
-            } else {
-                cause = lastException();
-                problem = cause != null ? "it threw " + cause : "it threw an exception";
-            }
-            throw new NotebookCellException(notebook, cell.number(), s.line(), s.code(), problem, output, cause);
+            // The run stops at the first failure, so a bound lastException can only be this statement's.
+            Throwable cause = lastException();
+            String problem = cause != null ? "it threw " + cause
+                    : result == Results.Incomplete$.MODULE$ ? "the statement is incomplete"
+                    : "it does not compile";
+            throw new NotebookCellException(notebook, cell.number(), s.line(), s.code(), problem,
+                    statementOutput.toString(StandardCharsets.UTF_8), cause);
         }
 
         /** The exception the REPL caught last ({@code lastException} in the REPL), if it bound one. */
