@@ -74,6 +74,8 @@ public final class ArrowIpc {
     /** Rows per record batch written. */
     static final int BATCH_ROWS = 4096;
     private static final byte[] FILE_MAGIC = "ARROW1".getBytes(StandardCharsets.US_ASCII);
+    /** The largest schema message accepted: far above any real schema, far below what a stray length could ask. */
+    private static final int MAX_METADATA_BYTES = 64 << 20;
 
     private ArrowIpc() {
     }
@@ -145,6 +147,7 @@ public final class ArrowIpc {
                 } else {
                     buffered.reset();
                 }
+                checkFirstMessage(buffered, file);
                 this.in = buffered;
                 this.reader = new ArrowStreamReader(buffered, alloc);
                 reader.getVectorSchemaRoot(); // reads the schema message
@@ -154,6 +157,25 @@ public final class ArrowIpc {
                     throw e;
                 }
                 throw new BadInputException(file + ": not an Arrow IPC file or stream (" + e.getMessage() + ")", e);
+            }
+        }
+
+        /**
+         * The stream must start with a message: the continuation marker {@code 0xFFFFFFFF} and a
+         * little-endian metadata length (or, before Arrow 0.15, the length alone), of a sane size.
+         * Checked before Arrow Java reads it, which would otherwise allocate whatever length the
+         * first bytes of a file that is not Arrow happen to say.
+         */
+        private static void checkFirstMessage(BufferedInputStream in, String file) throws IOException {
+            in.mark(8);
+            byte[] b = in.readNBytes(8);
+            in.reset();
+            java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            int first = b.length >= 4 ? bb.getInt(0) : 0;
+            int length = first == -1 ? (b.length == 8 ? bb.getInt(4) : 0) : first;
+            if (length <= 0 || length > MAX_METADATA_BYTES) {
+                throw new BadInputException(file + ": not an Arrow IPC file or stream (its first bytes are no Arrow "
+                        + "message; expected the ARROW1 magic or a schema message)");
             }
         }
 

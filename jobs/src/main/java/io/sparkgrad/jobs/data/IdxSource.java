@@ -7,9 +7,6 @@ import org.apache.spark.TaskContext;
 import org.apache.spark.util.TaskCompletionListener;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.ml.linalg.SQLDataTypes;
-import org.apache.spark.ml.linalg.Vector;
-import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -31,11 +28,11 @@ import java.util.zip.GZIPInputStream;
 
 /**
  * IDX files (the MNIST family: an images file and a labels file, plain or gzip) as a DataFrame
- * {@code (features: vector, label: double)}, read in parallel: the driver reads and checks both
+ * {@code (features: array<float>, label: double)}, read in parallel: the driver reads and checks both
  * headers, then each task opens the files on its own (any Hadoop file system), skips to its range
- * of rows and decodes only those. Unsigned-byte values become {@code v / 255} computed in float32,
- * as {@link io.sparkgrad.data.IdxReader#readImages} and torchvision's {@code ToTensor} compute them;
- * other element types keep their values.
+ * of rows and decodes only those. Features are float32, the trainer's precision: unsigned-byte
+ * values become {@code v / 255} computed in float32, as {@link io.sparkgrad.data.IdxReader#readImages}
+ * and torchvision's {@code ToTensor} compute them; other element types are converted as they are.
  *
  * <p>Format: two zero bytes, a type byte ({@code 0x08} unsigned byte, {@code 0x09} signed byte,
  * {@code 0x0B} int16, {@code 0x0C} int32, {@code 0x0D} float32, {@code 0x0E} float64), the number of
@@ -119,7 +116,8 @@ public final class IdxSource {
 
     /**
      * The DataFrame of {@code images} (and {@code labels}, when not null) with columns
-     * {@code features} (a dense ML vector) and {@code label} (double), at most {@code limit} rows
+     * {@code features} (an array of float32, the form the trainer converts fastest) and {@code label}
+     * (double), at most {@code limit} rows
      * (0: all), in {@code partitions} partitions (0: the context's default parallelism).
      *
      * @throws BadInputException for a file that is missing or whose header is not IDX, or two files that disagree
@@ -162,10 +160,10 @@ public final class IdxSource {
         return spark.createDataFrame(rdd, schema(lab != null));
     }
 
-    /** {@code features: vector} and, with labels, {@code label: double}. */
+    /** {@code features: array<float>} and, with labels, {@code label: double}. */
     static StructType schema(boolean withLabels) {
         List<StructField> fields = new ArrayList<>();
-        fields.add(DataTypes.createStructField("features", SQLDataTypes.VectorType(), false));
+        fields.add(DataTypes.createStructField("features", DataTypes.createArrayType(DataTypes.FloatType, false), false));
         if (withLabels) {
             fields.add(DataTypes.createStructField("label", DataTypes.DoubleType, false));
         }
@@ -283,13 +281,13 @@ public final class IdxSource {
                 }
                 try {
                     readRow(images, imageBuf, img, next);
-                    Vector features = Vectors.dense(decode(imageBuf, img));
+                    float[] features = decode(imageBuf, img);
                     Row row;
                     if (lab == null) {
                         row = RowFactory.create(features);
                     } else {
                         readRow(labels, labelBuf, lab, next);
-                        row = RowFactory.create(features, decode(labelBuf, lab)[0]);
+                        row = RowFactory.create(features, (double) decode(labelBuf, lab)[0]);
                     }
                     next++;
                     return row;
@@ -352,14 +350,18 @@ public final class IdxSource {
         }
     }
 
-    private static double[] decode(byte[] b, Header h) {
+    /**
+     * One row's values as float32: unsigned bytes of images divided by 255 in float32 (as
+     * {@code IdxReader.readImages} and torchvision's {@code ToTensor}), other values as they are.
+     */
+    private static float[] decode(byte[] b, Header h) {
         int n = b.length / h.elementBytes();
-        double[] v = new double[n];
+        float[] v = new float[n];
         java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(b); // big-endian, as IDX is
         switch (h.type()) {
             case 0x08:
                 for (int i = 0; i < n; i++) {
-                    v[i] = h.dims().length > 1 ? (double) ((float) (b[i] & 0xff) / 255f) : (b[i] & 0xff);
+                    v[i] = h.dims().length > 1 ? (b[i] & 0xff) / 255f : (b[i] & 0xff);
                 }
                 break;
             case 0x09:
@@ -384,7 +386,7 @@ public final class IdxSource {
                 break;
             default:
                 for (int i = 0; i < n; i++) {
-                    v[i] = bb.getDouble();
+                    v[i] = (float) bb.getDouble();
                 }
         }
         return v;

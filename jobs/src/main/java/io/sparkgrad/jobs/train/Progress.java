@@ -52,6 +52,8 @@ public final class Progress extends SparkListener {
     private long rowsPerEpoch;
     private int epoch;
     private int stepsDone;
+    private int stepsBefore;
+    private int finished;
     private int steps;
     private long epochStart;
     private long lastDraw;
@@ -76,9 +78,10 @@ public final class Progress extends SparkListener {
         String d = p == null ? null : p.getProperty("spark.job.description");
         Matcher m = d == null ? null : STEP.matcher(d);
         if (m != null && m.find()) {
+            int[] s = {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3))};
             synchronized (this) {
-                running.put(start.jobId(), new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)),
-                        Integer.parseInt(m.group(3))});
+                running.put(start.jobId(), s);
+                started(s[0], s[1]);
             }
         }
     }
@@ -93,15 +96,25 @@ public final class Progress extends SparkListener {
         }
     }
 
-    /** Step {@code step} of {@code steps} of epoch {@code e} (from 1) is done. */
-    synchronized void step(int e, int step, int steps) {
-        long now = System.nanoTime();
-        if (e != epoch) {
+    /** Step {@code step} of epoch {@code e} (from 1) has started: the first one seen starts the epoch's clock. */
+    synchronized void started(int e, int step) {
+        if (e != epoch && e > finished) {
             epoch = e;
-            epochStart = now;
+            epochStart = System.nanoTime();
+            stepsBefore = step - 1;
+            stepsDone = step - 1;
             lastQuarter = 0;
             lastDraw = 0;
         }
+    }
+
+    /** Step {@code step} of {@code steps} of epoch {@code e} (from 1) is done. */
+    synchronized void step(int e, int step, int steps) {
+        if (e <= finished) {
+            return; // Spark's listener bus is asynchronous: a late event of an epoch already summarised
+        }
+        long now = System.nanoTime();
+        started(e, step);
         this.stepsDone = step;
         this.steps = steps;
         if (mode == Mode.BAR && (now - lastDraw >= REDRAW_NANOS || step == steps)) {
@@ -132,8 +145,9 @@ public final class Progress extends SparkListener {
         double frac = steps == 0 ? 0 : (double) stepsDone / steps;
         long rows = Math.round(frac * rowsPerEpoch);
         double secs = (now - epochStart) / 1e9;
-        double rate = secs > 0 ? rows / secs : 0;
-        double left = frac > 0 ? secs * (1 - frac) / frac : Double.NaN;
+        double fracHere = steps == 0 ? 0 : (double) (stepsDone - stepsBefore) / steps; // since this process began it
+        double rate = secs > 0 && fracHere > 0 ? fracHere * rowsPerEpoch / secs : 0;
+        double left = secs > 0 && fracHere > 0 ? secs * (1 - frac) / fracHere : Double.NaN;
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "epoch %d/%d ", epoch, totalEpochs));
         if (mode == Mode.BAR) {
@@ -166,6 +180,7 @@ public final class Progress extends SparkListener {
             out.println(summary);
         }
         out.flush();
+        finished = Math.max(finished, s.epoch());
         epoch = 0;
     }
 

@@ -46,11 +46,13 @@ class ProgressTest {
         p.step(1, 1, 4);
         p.step(1, 4, 4);
         p.epochDone(stats(1), 0.01);
+        p.step(1, 4, 4); // a late listener event of the finished epoch draws nothing
+        p.started(2, 1);
         p.step(2, 2, 4);
         String s = printed();
         assertTrue(s.startsWith("\repoch 1/2 [######..................] 3200/12.8k rows"), s);
         assertTrue(s.contains("\repoch 1/2 [########################] 12.8k/12.8k rows"), s);
-        assertTrue(s.contains("\repoch 1/2  loss 0.5000") && s.contains("lr 0.0100\n"), s);
+        assertTrue(s.contains("\repoch 1/2  loss 0.5000") && s.contains("lr 0.0100\n\repoch 2/2 ["), s);
         assertTrue(s.endsWith("prev loss 0.5000"), s);
         assertTrue(s.contains("\repoch 2/2 [############............] 6400/12.8k rows"), s);
     }
