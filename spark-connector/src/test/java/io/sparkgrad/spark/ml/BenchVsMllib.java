@@ -46,8 +46,9 @@ import java.util.Map;
  *
  * <p>Arguments are {@code key=value}: {@code data} (the IDX folder), {@code epochs}, {@code batch},
  * {@code lr}, {@code optimizer}, {@code localSteps}, {@code outer} (averaging|nesterov),
- * {@code hidden} (e.g. {@code 256,128}), {@code seed}, {@code mllib} ({@code true}/{@code false}),
- * {@code mllibIter}, {@code mode}, {@code target}, {@code sparkSeconds}.
+ * {@code hidden} (e.g. {@code 256,128}), {@code schedule} (constant|cosine), {@code seed}, {@code mllib}
+ * ({@code true}/{@code false}), {@code mllibIter}, {@code monitor} (validate on the test rows after
+ * each epoch, for tuning: it adds to the fit time), {@code mode}, {@code target}, {@code sparkSeconds}.
  */
 public final class BenchVsMllib {
     private BenchVsMllib() {
@@ -63,16 +64,18 @@ public final class BenchVsMllib {
             a.put(arg.substring(0, eq), arg.substring(eq + 1));
         }
         Path data = Path.of(a.getOrDefault("data", "/usr/share/datasets/fashion-mnist"));
-        int epochs = Integer.parseInt(a.getOrDefault("epochs", "4"));
+        int epochs = Integer.parseInt(a.getOrDefault("epochs", "5"));
         int batch = Integer.parseInt(a.getOrDefault("batch", "128"));
-        double lr = Double.parseDouble(a.getOrDefault("lr", "1e-3"));
+        double lr = Double.parseDouble(a.getOrDefault("lr", "2e-3"));
         String optimizer = a.getOrDefault("optimizer", "adam");
-        int localSteps = Integer.parseInt(a.getOrDefault("localSteps", "8"));
+        int localSteps = Integer.parseInt(a.getOrDefault("localSteps", "0"));
         String outer = a.getOrDefault("outer", "averaging");
         int[] hidden = Arrays.stream(a.getOrDefault("hidden", "256,128").split(",")).mapToInt(Integer::parseInt).toArray();
         long seed = Long.parseLong(a.getOrDefault("seed", "1"));
         boolean runMllib = Boolean.parseBoolean(a.getOrDefault("mllib", "true"));
         String mode = a.getOrDefault("mode", "spark");
+        String schedule = a.getOrDefault("schedule", "cosine");
+        boolean monitor = Boolean.parseBoolean(a.getOrDefault("monitor", "false"));
         int mllibIter = Integer.parseInt(a.getOrDefault("mllibIter", "50"));
 
         for (String f : List.of("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
@@ -88,8 +91,8 @@ public final class BenchVsMllib {
         Tensor testX = IdxReader.readImages(data.resolve("t10k-images-idx3-ubyte.gz")).reshape(-1, 784);
         Tensor testY = IdxReader.readLabels(data.resolve("t10k-labels-idx1-ubyte.gz"));
         if (mode.equals("engine")) {
-            engineAlone(trainX, trainY, testX, testY, hidden, optimizer, lr, batch, seed,
-                    Double.parseDouble(a.get("target")), Double.parseDouble(a.get("sparkSeconds")), Math.max(3 * epochs, 12));
+            engineAlone(trainX, trainY, testX, testY, hidden, optimizer, lr, schedule, epochs, batch, seed,
+                    Double.parseDouble(a.get("target")), Double.parseDouble(a.get("sparkSeconds")));
             return;
         }
 
@@ -134,14 +137,20 @@ public final class BenchVsMllib {
                     + "fit %.2f s, test accuracy %.4f%n", mllibIter, mllibSeconds, mllibAccuracy);
         }
 
-        NeuralNetClassifier clf = sparkgrad(hidden, optimizer, lr, batch, epochs, localSteps, outer, seed);
+        NeuralNetClassifier clf = sparkgrad(hidden, optimizer, lr, batch, epochs, localSteps, outer, seed)
+                .setLrSchedule(schedule);
+        if (monitor) {
+            clf.setValidationData(test); // per-epoch test accuracy in the history, for tuning (adds to fit time)
+        }
         long start = System.nanoTime();
         NeuralNetClassificationModel model = clf.fit(train);
         double sgSeconds = secondsSince(start);
         double sgAccuracy = accuracy.evaluate(model.transform(test));
-        System.out.printf(Locale.ROOT, "sparkgrad NeuralNetClassifier 784-%s-10 relu %s lr=%s batch=%d epochs=%d "
-                        + "localSteps=%d outer=%s: fit %.2f s, test accuracy %.4f%n",
-                joined(hidden), optimizer, lr, batch, epochs, localSteps, outer, sgSeconds, sgAccuracy);
+        System.out.printf(Locale.ROOT, "sparkgrad NeuralNetClassifier 784-%s-10 relu %s lr=%s schedule=%s batch=%d "
+                        + "epochs=%d localSteps=%s outer=%s: fit %.2f s, test accuracy %.4f%n",
+                joined(hidden), optimizer, lr, schedule, batch, epochs,
+                localSteps == 0 ? "auto (K=" + model.summary().localSteps() + ")" : Integer.toString(localSteps), outer,
+                sgSeconds, sgAccuracy);
         for (EpochStats s : model.summary().history()) {
             System.out.println("  " + s.describe());
         }
@@ -165,7 +174,10 @@ public final class BenchVsMllib {
      * with 2 threads; prints the test accuracy after each epoch and the time to reach {@code target}.
      */
     private static void engineAlone(Tensor trainX, Tensor trainY, Tensor testX, Tensor testY, int[] hidden,
-            String optimizer, double lr, int batch, long seed, double target, double sparkSeconds, int maxEpochs) {
+            String optimizer, double lr, String schedule, int epochs, int batch, long seed, double target,
+            double sparkSeconds) {
+        boolean cosine = schedule.equals("cosine");
+        int maxEpochs = cosine ? epochs : 3 * epochs; // a cosine schedule ends at lr 0 after `epochs`
         Sparkgrad.setThreads(2);
         Module net = Mlp.of(784, hidden, 10, "relu", seed).get();
         Optimizer opt = OptimizerSpec.of(optimizer, lr).create(net.parameters());
@@ -177,6 +189,8 @@ public final class BenchVsMllib {
         for (int epoch = 0; epoch < maxEpochs && Double.isNaN(reachedAt); epoch++) {
             long start = System.nanoTime();
             net.train();
+            double epochLr = cosine ? lr * (1 + Math.cos(Math.PI * epoch / epochs)) / 2 : lr;
+            opt.paramGroups().forEach(g -> g.setLr(epochLr));
             for (Batch b : loader.epoch(epoch)) {
                 Tensor loss = F.crossEntropy(net.apply(b.get(0)), b.get(1));
                 opt.zeroGrad();
@@ -192,7 +206,7 @@ public final class BenchVsMllib {
             }
         }
         System.out.printf(Locale.ROOT, "engine alone (single process, %d engine threads, OPENBLAS_NUM_THREADS=%s, same "
-                + "network, initial weights, optimizer and batch size, no local steps):%n", Sparkgrad.threads(),
+                + "network, initial weights, optimizer, schedule and batch size, no local steps):%n", Sparkgrad.threads(),
                 System.getenv("OPENBLAS_NUM_THREADS"));
         log.forEach(l -> System.out.println("  " + l));
         if (Double.isNaN(reachedAt)) {
