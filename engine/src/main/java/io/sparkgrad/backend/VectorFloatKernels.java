@@ -197,6 +197,36 @@ final class VectorFloatKernels implements VectorKernels {
     }
 
     @Override
+    public void sgdStep(float[] p, int po, float[] d, int dOff, float[] b, int bo, int n, float lr, float wd,
+                        float sign, float mu, float keep, boolean first, boolean nesterov) {
+        FloatVector vLr = FloatVector.broadcast(S, lr);
+        FloatVector vWd = FloatVector.broadcast(S, wd);
+        FloatVector vSign = FloatVector.broadcast(S, sign);
+        FloatVector vMu = FloatVector.broadcast(S, mu);
+        FloatVector vKeep = FloatVector.broadcast(S, keep);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector vp = FloatVector.fromArray(S, p, po + i);
+            FloatVector g = vSign.mul(FloatVector.fromArray(S, d, dOff + i)).add(vWd.mul(vp));
+            if (b != null) {
+                FloatVector vb = first ? g : FloatVector.fromArray(S, b, bo + i).mul(vMu).add(vKeep.mul(g));
+                vb.intoArray(b, bo + i);
+                g = nesterov ? g.add(vMu.mul(vb)) : vb;
+            }
+            vp.sub(vLr.mul(g)).intoArray(p, po + i);
+        }
+        for (; i < n; i++) {
+            float g = sign * d[dOff + i] + wd * p[po + i];
+            if (b != null) {
+                float bi = first ? g : b[bo + i] * mu + keep * g;
+                b[bo + i] = bi;
+                g = nesterov ? g + mu * bi : bi;
+            }
+            p[po + i] -= lr * g;
+        }
+    }
+
+    @Override
     public void reluBackward(float[] g, int go, float[] y, int yo, float[] o, int oo, int n) {
         int i = 0;
         FloatVector zero = FloatVector.zero(S);

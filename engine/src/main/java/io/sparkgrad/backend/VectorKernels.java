@@ -36,6 +36,15 @@ public interface VectorKernels {
     /** o = g where y > 0, else 0: ReLU's backward in one pass, no mask tensor. */
     void reluBackward(float[] g, int go, float[] y, int yo, float[] o, int oo, int n);
 
+    /**
+     * One SGD step over a run, with the rounding of the scalar loop in {@code SGD} (separate
+     * multiplies and adds, no fused multiply-add), so both paths give bit-identical parameters:
+     * {@code g = sign·d + wd·p}; with a momentum buffer {@code b} (null: none)
+     * {@code b = first ? g : mu·b + keep·g} and {@code g = nesterov ? g + mu·b : b}; then {@code p -= lr·g}.
+     */
+    void sgdStep(float[] p, int po, float[] d, int dOff, float[] b, int bo, int n, float lr, float wd, float sign,
+                 float mu, float keep, boolean first, boolean nesterov);
+
     /** Maximum of a run (NaN if any element is NaN). */
     float max(float[] x, int xo, int n);
 

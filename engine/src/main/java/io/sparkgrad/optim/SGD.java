@@ -2,6 +2,7 @@ package io.sparkgrad.optim;
 
 import io.sparkgrad.DType;
 import io.sparkgrad.Tensor;
+import io.sparkgrad.backend.VectorKernels;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -149,8 +150,9 @@ public final class SGD extends Optimizer {
 
     /**
      * The same rule in float arithmetic over the arrays, for the common case of contiguous float32
-     * parameters and gradients: PyTorch computes float32 updates in float32 too, and this loop is
-     * simple enough for the JIT to vectorize (the general loop above goes through doubles).
+     * parameters and gradients: PyTorch computes float32 updates in float32 too. The JIT does not
+     * vectorize the plain loop (it cannot prove the arrays distinct), so the Vector API kernel runs
+     * it when present, with the same rounding.
      */
     private static boolean updateFloat32(Tensor param, Tensor grad, ParamState state, double lr, double momentum,
                                          double dampening, double weightDecay, boolean nesterov, boolean maximize) {
@@ -166,27 +168,35 @@ public final class SGD extends Optimizer {
         float lrF = (float) lr;
         float wd = (float) weightDecay;
         float sign = maximize ? -1f : 1f;
-        if (momentum == 0) {
-            for (int i = 0; i < n; i++) {
-                float gi = sign * d[dOff + i] + wd * p[po + i];
-                p[po + i] -= lrF * gi;
-            }
-        } else {
-            boolean first = state.buffer("momentum_buffer") == null;
-            Tensor buffer = state.zerosBuffer("momentum_buffer", param);
+        float mu = (float) momentum;
+        float keep = (float) (1 - dampening);
+        float[] b = null;
+        int bo = 0;
+        boolean first = false;
+        Tensor buffer = null;
+        if (momentum != 0) {
+            first = state.buffer("momentum_buffer") == null;
+            buffer = state.zerosBuffer("momentum_buffer", param);
             if (!buffer.isContiguous() || buffer.dtype() != DType.FLOAT32) {
                 return false;
             }
-            float[] b = buffer.storage().floats();
-            int bo = buffer.storageOffset();
-            float mu = (float) momentum;
-            float keep = (float) (1 - dampening);
+            b = buffer.storage().floats();
+            bo = buffer.storageOffset();
+        }
+        if (VectorKernels.available()) {
+            VectorKernels.INSTANCE.sgdStep(p, po, d, dOff, b, bo, n, lrF, wd, sign, mu, keep, first, nesterov);
+        } else {
             for (int i = 0; i < n; i++) {
                 float gi = sign * d[dOff + i] + wd * p[po + i];
-                float bi = first ? gi : b[bo + i] * mu + keep * gi;
-                b[bo + i] = bi;
-                p[po + i] -= lrF * (nesterov ? gi + mu * bi : bi);
+                if (b != null) {
+                    float bi = first ? gi : b[bo + i] * mu + keep * gi;
+                    b[bo + i] = bi;
+                    gi = nesterov ? gi + mu * bi : bi;
+                }
+                p[po + i] -= lrF * gi;
             }
+        }
+        if (buffer != null) {
             buffer.storage().bumpVersion();
         }
         param.storage().bumpVersion();
