@@ -215,15 +215,7 @@ final class VectorFloatKernels implements VectorKernels {
             }
             vp.sub(vLr.mul(g)).intoArray(p, po + i);
         }
-        for (; i < n; i++) {
-            float g = sign * d[dOff + i] + wd * p[po + i];
-            if (b != null) {
-                float bi = first ? g : b[bo + i] * mu + keep * g;
-                b[bo + i] = bi;
-                g = nesterov ? g + mu * bi : bi;
-            }
-            p[po + i] -= lr * g;
-        }
+        SgdStep.scalar(p, po + i, d, dOff + i, b, bo + i, n - i, lr, wd, sign, mu, keep, first, nesterov);
     }
 
     @Override

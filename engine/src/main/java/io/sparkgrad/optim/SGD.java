@@ -2,6 +2,7 @@ package io.sparkgrad.optim;
 
 import io.sparkgrad.DType;
 import io.sparkgrad.Tensor;
+import io.sparkgrad.backend.SgdStep;
 import io.sparkgrad.backend.VectorKernels;
 
 import java.util.LinkedHashMap;
@@ -186,15 +187,7 @@ public final class SGD extends Optimizer {
         if (VectorKernels.available()) {
             VectorKernels.INSTANCE.sgdStep(p, po, d, dOff, b, bo, n, lrF, wd, sign, mu, keep, first, nesterov);
         } else {
-            for (int i = 0; i < n; i++) {
-                float gi = sign * d[dOff + i] + wd * p[po + i];
-                if (b != null) {
-                    float bi = first ? gi : b[bo + i] * mu + keep * gi;
-                    b[bo + i] = bi;
-                    gi = nesterov ? gi + mu * bi : bi;
-                }
-                p[po + i] -= lrF * gi;
-            }
+            SgdStep.scalar(p, po, d, dOff, b, bo, n, lrF, wd, sign, mu, keep, first, nesterov);
         }
         if (buffer != null) {
             buffer.storage().bumpVersion();

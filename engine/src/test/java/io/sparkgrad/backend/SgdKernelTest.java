@@ -12,20 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
  * Lengths leave vector tails; offsets are not lane-aligned.
  */
 class SgdKernelTest {
-    /** The scalar rule, written out as SGD's fallback loop computes it. */
-    private static void scalarStep(float[] p, int po, float[] d, int dOff, float[] b, int bo, int n, float lr,
-                                   float wd, float sign, float mu, float keep, boolean first, boolean nesterov) {
-        for (int i = 0; i < n; i++) {
-            float g = sign * d[dOff + i] + wd * p[po + i];
-            if (b != null) {
-                float bi = first ? g : b[bo + i] * mu + keep * g;
-                b[bo + i] = bi;
-                g = nesterov ? g + mu * bi : bi;
-            }
-            p[po + i] -= lr * g;
-        }
-    }
-
     private static float[] random(Generator g, int n) {
         double[] v = new double[n];
         g.fillUniform(v, -2, 2);
@@ -53,7 +39,7 @@ class SgdKernelTest {
                                 float[] b2 = b == null ? null : b.clone();
                                 VectorKernels.INSTANCE.sgdStep(p, 3, d, 5, b, 1, n, 0.1f, wd, sign, 0.9f, 0.75f,
                                         first, nesterov);
-                                scalarStep(p2, 3, d, 5, b2, 1, n, 0.1f, wd, sign, 0.9f, 0.75f, first, nesterov);
+                                SgdStep.scalar(p2, 3, d, 5, b2, 1, n, 0.1f, wd, sign, 0.9f, 0.75f, first, nesterov);
                                 String what = "n=" + n + " momentum=" + momentum + " first=" + first
                                         + " nesterov=" + nesterov + " wd=" + wd + " sign=" + sign;
                                 assertArrayEquals(p2, p, what);
