@@ -10,13 +10,40 @@ public final class Storage {
     private final float[] floats;
     private final double[] doubles;
     private final long[] longs;
+    /** Non-null when the values live on an accelerator; the arrays are then all null. */
+    private final DeviceMemory memory;
     private volatile int version;
 
     private Storage(DType dtype, float[] floats, double[] doubles, long[] longs) {
+        this(dtype, floats, doubles, longs, null);
+    }
+
+    private Storage(DType dtype, float[] floats, double[] doubles, long[] longs, DeviceMemory memory) {
         this.dtype = dtype;
         this.floats = floats;
         this.doubles = doubles;
         this.longs = longs;
+        this.memory = memory;
+    }
+
+    /** A storage whose values live in {@code memory} on a device (allocated by that device's backend). */
+    public static Storage onDevice(DType dtype, DeviceMemory memory) {
+        return new Storage(dtype, null, null, null, memory);
+    }
+
+    /** Where the values live. */
+    public Device device() {
+        return memory == null ? Device.CPU : memory.device();
+    }
+
+    /** True when the values live on an accelerator (no Java array behind them). */
+    public boolean onDevice() {
+        return memory != null;
+    }
+
+    /** The device memory, or null for a heap storage. */
+    public DeviceMemory memory() {
+        return memory;
     }
 
     public static Storage allocate(DType dtype, int size) {
@@ -44,6 +71,9 @@ public final class Storage {
     }
 
     public int size() {
+        if (memory != null) {
+            return memory.size();
+        }
         switch (dtype) {
             case FLOAT32: return floats.length;
             case FLOAT64: return doubles.length;
@@ -77,6 +107,7 @@ public final class Storage {
 
     /** Writes one element, converting from double. */
     public void setFromDouble(int index, double v) {
+        requireHost("setFromDouble");
         switch (dtype) {
             case FLOAT32: floats[index] = (float) v; break;
             case FLOAT64: doubles[index] = v; break;
@@ -86,10 +117,18 @@ public final class Storage {
 
     /** Reads one element as a double. */
     public double getAsDouble(int index) {
+        requireHost("getAsDouble");
         switch (dtype) {
             case FLOAT32: return floats[index];
             case FLOAT64: return doubles[index];
             default: return longs[index];
+        }
+    }
+
+    private void requireHost(String what) {
+        if (memory != null) {
+            throw new IllegalStateException(what + ": the values live on " + memory.device()
+                    + "; move the tensor with .to(Device.CPU) to read them element by element");
         }
     }
 }

@@ -166,6 +166,16 @@ public class Tensor {
         return new Tensor(Storage.allocate(dtype, n), shape.clone(), Shapes.contiguousStrides(shape), 0, null, n);
     }
 
+    /** A new contiguous tensor on {@code device} with unspecified values. */
+    public static Tensor empty(DType dtype, Device device, int... shape) {
+        return device.isCpu() ? empty(dtype, shape) : io.sparkgrad.backend.opencl.ClOps.empty(dtype, device, shape);
+    }
+
+    /** Zeros on {@code device}. */
+    public static Tensor zeros(DType dtype, Device device, int... shape) {
+        return device.isCpu() ? zeros(dtype, shape) : io.sparkgrad.backend.opencl.ClOps.zeros(dtype, device, shape);
+    }
+
     public static Tensor zeros(int... shape) {
         return zeros(DType.FLOAT32, shape);
     }
@@ -255,19 +265,25 @@ public class Tensor {
         return contiguous(Storage.wrap(v), shape);
     }
 
+    /** Zeros of t's shape and dtype, on t's device. */
     public static Tensor zerosLike(Tensor t) {
-        return zeros(t.dtype(), t.shape);
+        return t.storage.onDevice() ? zeros(t.dtype(), t.device(), t.shape) : zeros(t.dtype(), t.shape);
     }
 
     public static Tensor onesLike(Tensor t) {
-        return ones(t.dtype(), t.shape);
+        return fullLike(t, 1.0);
     }
 
     public static Tensor randnLike(Tensor t) {
-        return randn(t.dtype(), Generator.defaultGenerator(), t.shape);
+        return randn(t.dtype(), Generator.defaultGenerator(), t.shape).to(t.device());
     }
 
     public static Tensor fullLike(Tensor t, double value) {
+        if (t.storage.onDevice()) {
+            Tensor out = empty(t.dtype(), t.device(), t.shape);
+            Layout.fill(out, value);
+            return out;
+        }
         return full(value, t.dtype(), t.shape);
     }
 
@@ -321,6 +337,11 @@ public class Tensor {
 
     public DType dtype() {
         return storage.dtype();
+    }
+
+    /** Where the values live: {@link Device#CPU} or an OpenCL device. */
+    public Device device() {
+        return storage.device();
     }
 
     public int[] stride() {
@@ -472,6 +493,9 @@ public class Tensor {
 
     /** The values in row-major order as float32 (converted if needed). */
     public float[] toFloatArray() {
+        if (storage.onDevice()) {
+            return detach().to(Device.CPU).toFloatArray();
+        }
         Tensor c = dtype() == DType.FLOAT32 ? contiguousData() : toDType(DType.FLOAT32);
         float[] src = c.storage.floats();
         return Arrays.copyOfRange(src, c.offset, c.offset + numel());
@@ -479,6 +503,9 @@ public class Tensor {
 
     /** The values in row-major order as float64 (converted if needed). */
     public double[] toDoubleArray() {
+        if (storage.onDevice()) {
+            return detach().to(Device.CPU).toDoubleArray();
+        }
         Tensor c = dtype() == DType.FLOAT64 ? contiguousData() : toDType(DType.FLOAT64);
         double[] src = c.storage.doubles();
         return Arrays.copyOfRange(src, c.offset, c.offset + numel());
@@ -486,6 +513,9 @@ public class Tensor {
 
     /** The values in row-major order as int64 (floats truncated toward zero). */
     public long[] toLongArray() {
+        if (storage.onDevice()) {
+            return detach().to(Device.CPU).toLongArray();
+        }
         Tensor c = dtype() == DType.INT64 ? contiguousData() : toDType(DType.INT64);
         long[] src = c.storage.longs();
         return Arrays.copyOfRange(src, c.offset, c.offset + numel());
@@ -496,6 +526,9 @@ public class Tensor {
         if (numel() != 1) {
             throw new IllegalStateException("item(): a tensor with " + numel() + " elements (shape "
                     + Shapes.str(shape) + ") cannot be converted to a scalar");
+        }
+        if (storage.onDevice()) {
+            return detach().to(Device.CPU).item();
         }
         return storage.getAsDouble(offset);
     }
@@ -514,6 +547,9 @@ public class Tensor {
             }
             pos += i * strides[d];
         }
+        if (storage.onDevice()) {
+            return viewOf(new int[0], new int[0], pos).item();
+        }
         return storage.getAsDouble(pos);
     }
 
@@ -523,7 +559,7 @@ public class Tensor {
     }
 
     private Tensor toDType(DType target) {
-        Tensor out = empty(target, shape);
+        Tensor out = empty(target, device(), shape);
         Layout.copyInto(this, out);
         return out;
     }
@@ -856,6 +892,24 @@ public class Tensor {
     /** A copy converted to {@code dtype} (this tensor itself if it already has it), differentiable. */
     public Tensor to(DType dtype) {
         return dtype == dtype() ? this : ToCopy.apply(this, dtype);
+    }
+
+    /**
+     * This tensor on {@code device} (itself if it is there already): a copy that autograd records,
+     * so the gradient flows back to this tensor's device (PyTorch's {@code x.to("cuda:0")}).
+     */
+    public Tensor to(Device device) {
+        return io.sparkgrad.ops.ToDevice.apply(this, device);
+    }
+
+    /** {@link #to(Device)} with a device name such as {@code "opencl:0"} or {@code "cpu"}. */
+    public Tensor to(String device) {
+        return to(Device.of(device));
+    }
+
+    /** This tensor on the CPU. */
+    public Tensor cpu() {
+        return to(Device.CPU);
     }
 
     /** Engine-internal: a view with permuted dimensions, not recorded. */

@@ -35,13 +35,16 @@ final class TensorFormatter {
             }
         } else {
             boolean summarize = t.numel() > THRESHOLD;
-            Tensor data = t.detach().contiguousData();
+            Tensor data = t.storage().onDevice() ? t.detach().to(Device.CPU) : t.detach().contiguousData();
             Formatter f = new Formatter(data.dtype(), summarized(data, summarize));
             body = tensorStr(data, indent, summarize, f);
         }
         // An empty tensor shows every non-default dtype: there are no elements to tell int64 apart.
         if (t.dtype() == DType.FLOAT64 || (empty && t.dtype() != DType.FLOAT32)) {
             suffixes.add("dtype=" + t.dtype().torchName());
+        }
+        if (!t.device().isCpu()) {
+            suffixes.add("device='" + t.device() + "'");
         }
         if (t.gradFn() != null) {
             suffixes.add("grad_fn=<" + t.gradFn().name() + ">");

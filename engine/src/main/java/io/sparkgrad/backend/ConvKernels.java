@@ -104,6 +104,9 @@ public final class ConvKernels {
 
     /** {@code unfold}: {@code [N, C, H, W]} (any strides) to {@code [N, P, L]}, stored as {@code [P, N, L]}. */
     public static Tensor im2col(Tensor x, Window g) {
+        if (DeviceCheck.anyOnDevice(x)) {
+            return io.sparkgrad.backend.opencl.ClOps.im2col(x, g);
+        }
         Elementwise.requireFloat(x, "im2col");
         int n = g.batch();
         int p = g.patch();
@@ -125,6 +128,9 @@ public final class ConvKernels {
 
     /** {@code fold}: {@code [N, P, L]} (any strides) summed back into a new contiguous {@code [N, C, H, W]}. */
     public static Tensor col2im(Tensor cols, Window g) {
+        if (DeviceCheck.anyOnDevice(cols)) {
+            return io.sparkgrad.backend.opencl.ClOps.col2im(cols, g);
+        }
         Elementwise.requireFloat(cols, "col2im");
         Tensor out = Tensor.empty(cols.dtype(), g.imageShape());
         int[] cs = cols.stride();

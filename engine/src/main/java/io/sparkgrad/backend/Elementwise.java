@@ -17,6 +17,9 @@ public final class Elementwise {
 
     /** {@code kernel(x)} into a new contiguous tensor. */
     public static Tensor unary(UnaryKernel kernel, Tensor x) {
+        if (DeviceCheck.anyOnDevice(x)) {
+            return io.sparkgrad.backend.opencl.ClOps.unary(kernel, x);
+        }
         requireFloat(x, kernel.name());
         Tensor src = x.isContiguous() ? x : Layout.contiguousCopy(x);
         Tensor out = Tensor.empty(x.dtype(), x.shape());
@@ -39,6 +42,9 @@ public final class Elementwise {
 
     /** {@code kernel(a, b)} with NumPy broadcasting into a new contiguous tensor; a and b share a dtype. */
     public static Tensor binary(BinaryKernel kernel, Tensor a, Tensor b, String op) {
+        if (DeviceCheck.anyOnDevice(a, b)) {
+            return io.sparkgrad.backend.opencl.ClOps.binary(kernel, a, b, op);
+        }
         int[] shape = Shapes.broadcast(op, a.shape(), b.shape());
         Tensor out = Tensor.empty(a.dtype(), shape);
         binaryInto(kernel, a, b, out, op);
@@ -47,6 +53,10 @@ public final class Elementwise {
 
     /** {@code out = kernel(a, b)}, where {@code out} may alias {@code a} (in-place ops). */
     public static void binaryInto(BinaryKernel kernel, Tensor a, Tensor b, Tensor out, String op) {
+        if (DeviceCheck.anyOnDevice(a, b, out)) {
+            io.sparkgrad.backend.opencl.ClOps.binaryInto(kernel, a, b, out, op);
+            return;
+        }
         requireFloat(a, op);
         requireFloat(b, op);
         if (a.dtype() != b.dtype() || out.dtype() != a.dtype()) {
@@ -123,6 +133,9 @@ public final class Elementwise {
 
     /** {@code y += alpha * x} in place (both contiguous, same shape and dtype): the optimizer's and accumulation's update. */
     public static boolean axpyInPlace(double alpha, Tensor x, Tensor y) {
+        if (DeviceCheck.anyOnDevice(x, y)) {
+            return false; // the caller's general path (add_ of a product) runs on the device
+        }
         if (!x.isContiguous() || !y.isContiguous() || x.dtype() != y.dtype()
                 || !java.util.Arrays.equals(x.shape(), y.shape()) || x.storage() == y.storage()) {
             return false;
@@ -152,6 +165,9 @@ public final class Elementwise {
 
     /** {@code grad where result > 0, else 0}: ReLU's backward in one pass (inputs of one shape). */
     public static Tensor reluBackward(Tensor grad, Tensor result) {
+        if (DeviceCheck.anyOnDevice(grad, result)) {
+            return io.sparkgrad.backend.opencl.ClOps.reluBackward(grad, result);
+        }
         Tensor g = grad.contiguousData();
         Tensor y = result.contiguousData();
         Tensor out = Tensor.empty(g.dtype(), g.shape());
@@ -174,6 +190,9 @@ public final class Elementwise {
 
     /** {@code cond != 0 ? x : y}, all three broadcast together. */
     public static Tensor where(Tensor cond, Tensor x, Tensor y) {
+        if (DeviceCheck.anyOnDevice(cond, x, y)) {
+            return io.sparkgrad.backend.opencl.ClOps.where(cond, x, y);
+        }
         int[] shape = Shapes.broadcast("where", Shapes.broadcast("where", cond.shape(), x.shape()), y.shape());
         Tensor out = Tensor.empty(x.dtype(), shape);
         StridedPlan plan = StridedPlan.of(shape, out.stride(), cond.broadcastStrides(shape, "where"),

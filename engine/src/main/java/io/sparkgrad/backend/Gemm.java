@@ -112,6 +112,9 @@ public final class Gemm {
 
     /** {@code [m,k] · [k,n] -> [m,n]}. */
     public static Tensor mm(Tensor a, Tensor b) {
+        if (DeviceCheck.anyOnDevice(a, b)) {
+            return io.sparkgrad.backend.opencl.ClOps.mm(a, b);
+        }
         int m = a.size(0);
         int n = b.size(1);
         Tensor out = Tensor.empty(a.dtype(), m, n);
@@ -122,6 +125,9 @@ public final class Gemm {
 
     /** {@code bias + [m,k] · [k,n] -> [m,n]}, the bias (broadcast to the output) accumulated onto by the product. */
     public static Tensor addmm(Tensor bias, Tensor a, Tensor b) {
+        if (DeviceCheck.anyOnDevice(bias, a, b)) {
+            return io.sparkgrad.backend.opencl.ClOps.addmm(bias, a, b);
+        }
         int m = a.size(0);
         int n = b.size(1);
         Tensor out = Tensor.empty(a.dtype(), m, n);
@@ -133,6 +139,9 @@ public final class Gemm {
 
     /** {@code [B,m,k] · [B,k,n] -> [B,m,n]}. */
     public static Tensor bmm(Tensor a, Tensor b) {
+        if (DeviceCheck.anyOnDevice(a, b)) {
+            return io.sparkgrad.backend.opencl.ClOps.bmm(a, b);
+        }
         int batch = a.size(0);
         int m = a.size(1);
         int k = a.size(2);

@@ -12,6 +12,9 @@ public final class Indexing {
 
     /** {@code out[i][j][k] = x[i][index[i][j][k]][k]} for {@code dim == 1} (and likewise for any dim). */
     public static Tensor gather(Tensor x, int dim, Tensor index) {
+        if (DeviceCheck.anyOnDevice(x, index)) {
+            return io.sparkgrad.backend.opencl.ClOps.gather(x, dim, index);
+        }
         checkIndex(x, dim, index, "gather", true);
         Tensor out = Tensor.empty(x.dtype(), index.shape());
         int[] pos = new int[index.dim()];
@@ -36,6 +39,9 @@ public final class Indexing {
 
     /** A new tensor of {@code shape} holding zeros plus, for every element of src, {@code out[.. index ..] += src}. */
     public static Tensor scatterAddIntoZeros(int[] shape, int dim, Tensor index, Tensor src) {
+        if (DeviceCheck.anyOnDevice(index, src)) {
+            return io.sparkgrad.backend.opencl.ClOps.scatterAddIntoZeros(shape, dim, index, src);
+        }
         Tensor out = Tensor.zeros(src.dtype(), shape);
         checkIndex(out, dim, index, "scatterAdd", false);
         int[] pos = new int[index.dim()];

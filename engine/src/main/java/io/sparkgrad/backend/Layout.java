@@ -11,6 +11,9 @@ public final class Layout {
 
     /** A new contiguous tensor with the same values (and no autograd history). */
     public static Tensor contiguousCopy(Tensor src) {
+        if (DeviceCheck.anyOnDevice(src)) {
+            return io.sparkgrad.backend.opencl.ClOps.contiguousCopy(src);
+        }
         Tensor out = Tensor.empty(src.dtype(), src.shape());
         copyInto(src, out);
         return out;
@@ -18,6 +21,10 @@ public final class Layout {
 
     /** The values of {@code src} broadcast into the (possibly strided) tensor {@code dst}; dtypes may differ. */
     public static void copyInto(Tensor src, Tensor dst) {
+        if (DeviceCheck.anyOnDevice(src, dst)) {
+            io.sparkgrad.backend.opencl.ClOps.copyInto(src, dst);
+            return;
+        }
         int[] srcStrides = src.broadcastStrides(dst.shape(), "copy");
         StridedPlan plan = StridedPlan.of(dst.shape(), dst.stride(), srcStrides);
         Storage s = src.storage();
@@ -77,6 +84,10 @@ public final class Layout {
 
     /** Sets every element of a (possibly strided) tensor to {@code value}. */
     public static void fill(Tensor dst, double value) {
+        if (DeviceCheck.anyOnDevice(dst)) {
+            io.sparkgrad.backend.opencl.ClOps.fill(dst, value);
+            return;
+        }
         if (dst.isContiguous()) {
             int from = dst.storageOffset();
             int to = from + dst.numel();

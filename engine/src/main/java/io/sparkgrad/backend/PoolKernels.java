@@ -45,6 +45,10 @@ public final class PoolKernels {
      * and a NaN wins (the last one, if several), as in PyTorch.
      */
     public static MaxPooled maxPool2d(Tensor x, Window g) {
+        if (DeviceCheck.anyOnDevice(x)) {
+            throw new UnsupportedOperationException("max_pool2d has no OpenCL kernel: move its input to the CPU "
+                    + "with .to(Device.CPU) around the pooling layer (" + x.device() + ")");
+        }
         Elementwise.requireFloat(x, "maxPool2d");
         int[] outShape = {g.batch(), g.channels(), g.outH(), g.outW()};
         Tensor values = Tensor.empty(x.dtype(), outShape);
@@ -75,6 +79,10 @@ public final class PoolKernels {
      * value added at the position its window's maximum came from ({@code indices}, flat within the plane).
      */
     public static Tensor maxPool2dBackward(Tensor grad, Tensor indices, int[] inputShape) {
+        if (DeviceCheck.anyOnDevice(grad)) {
+            throw new UnsupportedOperationException("max_pool2d has no OpenCL kernel: move its input to the CPU "
+                    + "with .to(Device.CPU) around the pooling layer (" + grad.device() + ")");
+        }
         Elementwise.requireFloat(grad, "maxPool2dBackward");
         Tensor g = grad.contiguousData();
         Tensor idx = indices.contiguousData();

@@ -19,6 +19,9 @@ public final class Reduce {
 
     /** Sum over {@code dims} (sorted, wrapped); the result has the kept dimensions only. */
     public static Tensor sum(Tensor x, int[] dims) {
+        if (DeviceCheck.anyOnDevice(x)) {
+            return io.sparkgrad.backend.opencl.ClOps.sum(x, dims);
+        }
         Elementwise.requireFloat(x, "sum");
         if (x.isContiguous() && x.dim() > 0 && dims.length > 0 && dims.length < x.dim() && isLeadingPrefix(dims)) {
             return sumLeading(x, dims.length);
@@ -121,6 +124,9 @@ public final class Reduce {
 
     /** Maximum over {@code dims}; NaN wins, as in PyTorch. */
     public static Tensor amax(Tensor x, int[] dims) {
+        if (DeviceCheck.anyOnDevice(x)) {
+            return io.sparkgrad.backend.opencl.ClOps.amax(x, dims);
+        }
         Blocks b = Blocks.of(x, dims);
         if (b.block == 0) {
             throw new IllegalArgumentException("max: cannot reduce over an empty dimension of shape " + Shapes.str(x.shape()));
@@ -136,6 +142,9 @@ public final class Reduce {
 
     /** Index of the maximum along one dimension (first one on ties; NaN wins), as an int64 tensor. */
     public static Tensor argmax(Tensor x, int dim) {
+        if (DeviceCheck.anyOnDevice(x)) {
+            return io.sparkgrad.backend.opencl.ClOps.argmax(x, dim);
+        }
         Blocks b = Blocks.of(x, new int[] {dim});
         if (b.block == 0) {
             throw new IllegalArgumentException("argmax: cannot reduce over an empty dimension of shape " + Shapes.str(x.shape()));

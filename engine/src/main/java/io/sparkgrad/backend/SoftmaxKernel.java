@@ -14,6 +14,9 @@ public final class SoftmaxKernel {
     private static final VectorKernels V = VectorKernels.INSTANCE;
 
     public static Tensor softmax(Tensor x, int dim, boolean log) {
+        if (DeviceCheck.anyOnDevice(x)) {
+            return io.sparkgrad.backend.opencl.ClOps.softmax(x, dim, log);
+        }
         int last = x.dim() - 1;
         if (x.dim() == 0) {
             return log ? Tensor.zeros(x.dtype()) : Tensor.ones(x.dtype());

@@ -46,7 +46,7 @@ public final class BinaryCrossEntropyWithLogits extends Node {
         Tensor w = constant("weight", weight, x);
         Tensor p = constant("pos_weight", posWeight, x);
         Tensor out;
-        if (w == null && p == null && x.numel() <= SMALL) {
+        if (w == null && p == null && x.numel() <= SMALL && !x.storage().onDevice()) {
             out = smallUnweighted(x, y, reduction);
         } else {
             out = composed(x, y, w, p, reduction);

@@ -52,7 +52,7 @@ public final class Cat extends Node {
         }
         int[] shape = first.shape();
         shape[d] = total;
-        Tensor out = Tensor.empty(dtype, shape);
+        Tensor out = Tensor.empty(dtype, io.sparkgrad.backend.DeviceCheck.common("cat", tensors.toArray(new Tensor[0])), shape);
         int offset = 0;
         for (int i = 0; i < tensors.size(); i++) {
             Layout.copyInto(tensors.get(i), out.detach().narrow(d, offset, sizes[i]));

@@ -27,8 +27,8 @@ public final class Clamp extends Node {
         if (Double.isNaN(min) && Double.isNaN(max)) {
             throw new IllegalArgumentException("clamp: at least one of min and max must be given");
         }
-        Tensor out = Layout.contiguousCopy(x);
-        int n = out.numel();
+        Tensor out = x.storage().onDevice() ? io.sparkgrad.backend.opencl.ClOps.clamp(x, min, max) : Layout.contiguousCopy(x);
+        int n = x.storage().onDevice() ? 0 : out.numel();
         for (int i = 0; i < n; i++) {
             double v = out.storage().getAsDouble(i);
             if (!Double.isNaN(min) && v < min) {

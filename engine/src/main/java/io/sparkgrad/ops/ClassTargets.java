@@ -15,6 +15,8 @@ final class ClassTargets {
     final int classes;
     final double[] scale;
     final long[] safeLabels;
+    /** Where the scores live: the per-row tensors go there too. */
+    private io.sparkgrad.Device device = io.sparkgrad.Device.CPU;
 
     private ClassTargets(int rows, int classes, double[] scale, long[] safeLabels) {
         this.rows = rows;
@@ -61,14 +63,16 @@ final class ClassTargets {
                 scale[i] /= total;
             }
         }
-        return new ClassTargets(n, classes, scale, labels);
+        ClassTargets targets = new ClassTargets(n, classes, scale, labels);
+        targets.device = input.device();
+        return targets;
     }
 
     Tensor scaleTensor(DType dtype) {
-        return Ops.cast(Tensor.of(scale, rows), dtype);
+        return Ops.cast(Tensor.of(scale, rows), dtype).to(device);
     }
 
     Tensor indexColumn() {
-        return Tensor.of(safeLabels, rows, 1);
+        return Tensor.of(safeLabels, rows, 1).to(device);
     }
 }

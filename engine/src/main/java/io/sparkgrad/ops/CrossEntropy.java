@@ -35,6 +35,10 @@ public final class CrossEntropy extends Node {
             throw new IllegalArgumentException("crossEntropy: the fused kernel takes logits of shape [N, C], got "
                     + Shapes.str(x.shape()));
         }
+        if (x.storage().onDevice()) {
+            // On a device: the composed twin (log-softmax and NLL kernels), same values and gradients.
+            return NllLoss.apply(LogSoftmax.apply(x, 1), target, weight, reduction, ignoreIndex);
+        }
         ClassTargets targets = ClassTargets.of("crossEntropy", x, target, weight, reduction, ignoreIndex);
         int n = targets.rows;
         int c = targets.classes;

@@ -15,7 +15,7 @@ public final class Fill extends Node {
     }
 
     public static Tensor apply(Tensor x, double value) {
-        Tensor out = Tensor.full(value, x.dtype(), x.shape());
+        Tensor out = Tensor.fullLike(x, value);
         return Graph.needsGrad(x) ? Graph.record(new Fill(), out, x) : out;
     }
 

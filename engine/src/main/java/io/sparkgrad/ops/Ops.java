@@ -15,7 +15,7 @@ final class Ops {
         if (t.dtype() == dtype) {
             return t;
         }
-        Tensor out = Tensor.empty(dtype, t.shape());
+        Tensor out = Tensor.empty(dtype, t.device(), t.shape());
         Layout.copyInto(t, out);
         return out;
     }

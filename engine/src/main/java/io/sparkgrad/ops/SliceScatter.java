@@ -22,7 +22,7 @@ public final class SliceScatter extends Node {
     }
 
     public static Tensor apply(Tensor src, int[] shape, int dim, int start, int end, int step) {
-        Tensor out = Tensor.zeros(src.dtype(), shape);
+        Tensor out = Tensor.zeros(src.dtype(), src.device(), shape);
         Layout.copyInto(src, out.detach().slice(dim, start, end, step));
         if (!Graph.needsGrad(src)) {
             return out;
