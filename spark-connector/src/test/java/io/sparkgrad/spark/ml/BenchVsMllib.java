@@ -179,6 +179,19 @@ public final class BenchVsMllib {
         boolean cosine = schedule.equals("cosine");
         int maxEpochs = cosine ? epochs : 3 * epochs; // a cosine schedule ends at lr 0 after `epochs`
         Sparkgrad.setThreads(2);
+        // Warm-up, as the Spark side had: 50 steps on a throwaway network, so the JIT has compiled the loop.
+        Module warm = Mlp.of(784, hidden, 10, "relu", seed + 1).get();
+        Optimizer warmOpt = OptimizerSpec.of(optimizer, lr).create(warm.parameters());
+        DataLoader warmLoader = DataLoader.builder(new TensorDataset(trainX, trainY)).batchSize(batch).build();
+        int warmSteps = 0;
+        for (Batch b : warmLoader.epoch(0)) {
+            if (warmSteps++ == 50) {
+                break;
+            }
+            warmOpt.zeroGrad();
+            F.crossEntropy(warm.apply(b.get(0)), b.get(1)).backward();
+            warmOpt.step();
+        }
         Module net = Mlp.of(784, hidden, 10, "relu", seed).get();
         Optimizer opt = OptimizerSpec.of(optimizer, lr).create(net.parameters());
         DataLoader loader = DataLoader.builder(new TensorDataset(trainX, trainY)).batchSize(batch).shuffle(seed).build();
