@@ -165,17 +165,26 @@ final class VectorFloatKernels implements VectorKernels {
 
     @Override
     public double sum(float[] x, int xo, int n) {
-        FloatVector acc = FloatVector.zero(S);
         int i = 0;
         double total = 0;
-        // Fold the lanes into a double every 4096 elements so float rounding error stays small.
+        // Four accumulators, so the adds do not wait on each other's latency; the lanes are folded
+        // into a double every 4096 elements so float rounding error stays small.
         while (i <= n - L) {
-            int end = Math.min(n - L, i + 4096);
-            for (; i <= end; i += L) {
-                acc = acc.add(FloatVector.fromArray(S, x, xo + i));
+            int end = Math.min(n, i + 4096);
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector a1 = FloatVector.zero(S);
+            FloatVector a2 = FloatVector.zero(S);
+            FloatVector a3 = FloatVector.zero(S);
+            for (; i <= end - 4 * L; i += 4 * L) {
+                a0 = a0.add(FloatVector.fromArray(S, x, xo + i));
+                a1 = a1.add(FloatVector.fromArray(S, x, xo + i + L));
+                a2 = a2.add(FloatVector.fromArray(S, x, xo + i + 2 * L));
+                a3 = a3.add(FloatVector.fromArray(S, x, xo + i + 3 * L));
             }
-            total += acc.reduceLanes(VectorOperators.ADD);
-            acc = FloatVector.zero(S);
+            for (; i <= end - L; i += L) {
+                a0 = a0.add(FloatVector.fromArray(S, x, xo + i));
+            }
+            total += a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
         }
         for (; i < n; i++) total += x[xo + i];
         return total;
