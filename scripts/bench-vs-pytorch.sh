@@ -4,7 +4,10 @@
 # the same thread count; prints a table with the ratio PyTorch time / Sparkgrad time per line
 # ("speed-up": above 1 means Sparkgrad is faster).
 #
-#   scripts/bench-vs-pytorch.sh [--threads 1|2|both] [--quick] [WORKLOAD...]
+#   scripts/bench-vs-pytorch.sh [--threads 1|2|both] [--quick] [--no-build] [WORKLOAD...]
+#
+# --no-build skips the Maven build (benchmarks/target/benchmarks.jar must exist), so that short
+# runs of a few workloads time only the workloads.
 #
 # Workloads: sgemm:N, ew:OP:SIZE, tutorial, mlp:BATCH (see benchmarks/.../Workloads.java).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -13,10 +16,12 @@ apt_install python3-torch python3-numpy libopenblas0-pthread
 
 threads_list="1 2"
 workloads=()
+build=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --threads) shift; [ "$1" = both ] && threads_list="1 2" || threads_list="$1" ;;
         --quick) workloads=(sgemm:512 tutorial mlp:128) ;;
+        --no-build) build=0 ;;
         *) workloads+=("$1") ;;
     esac
     shift
@@ -28,7 +33,7 @@ if [ ${#workloads[@]} -eq 0 ]; then
                tutorial mlp:32 mlp:128 mlp:1024)
 fi
 
-mvn_quiet -DskipTests install
+[ "$build" = 0 ] || mvn_quiet -DskipTests install
 jar="$SPARKGRAD_HOME/benchmarks/target/benchmarks.jar"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
