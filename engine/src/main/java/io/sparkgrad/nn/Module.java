@@ -245,6 +245,37 @@ public abstract class Module {
         return this;
     }
 
+    /**
+     * Moves every parameter and buffer (and gradient) to {@code device}, in this module and its
+     * descendants, as {@link #to(DType)} converts them: parameters are replaced by new leaves on
+     * the device, so move a model before handing its parameters to an optimizer. Returns this module.
+     */
+    public Module to(io.sparkgrad.Device device) {
+        Map<Tensor, Tensor> moved = new IdentityHashMap<>();
+        try (var g = GradMode.noGrad()) {
+            for (Module m : modules()) {
+                for (Map.Entry<String, Parameter> e : m.parameters.entrySet()) {
+                    e.setValue((Parameter) moved.computeIfAbsent(e.getValue(), p -> move((Parameter) p, device)));
+                }
+                for (Map.Entry<String, Tensor> e : m.buffers.entrySet()) {
+                    e.setValue(moved.computeIfAbsent(e.getValue(), t -> t.to(device)));
+                }
+            }
+        }
+        return this;
+    }
+
+    private static Parameter move(Parameter p, io.sparkgrad.Device device) {
+        if (p.device().equals(device)) {
+            return p;
+        }
+        Parameter q = new Parameter(p.detach().to(device), p.requiresGrad());
+        if (p.grad() != null) {
+            q.setGrad(p.grad().detach().to(device));
+        }
+        return q;
+    }
+
     private static Parameter convert(Parameter p, DType dtype) {
         if (p.dtype() == dtype) {
             return p;

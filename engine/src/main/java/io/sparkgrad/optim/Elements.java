@@ -26,7 +26,8 @@ abstract class Elements {
 
     /** The elements of a float32 or float64 tensor; {@code what} names it in errors. */
     static Elements of(Tensor t, String what) {
-        Tensor data = t.contiguousData();
+        // A tensor on a device is updated through a host working copy that commit() writes back.
+        Tensor data = t.storage().onDevice() ? t.detach().to(io.sparkgrad.Device.CPU) : t.contiguousData();
         if (data.dtype() == DType.FLOAT32) {
             return new F32(t, data);
         }

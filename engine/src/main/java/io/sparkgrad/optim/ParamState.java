@@ -37,7 +37,7 @@ public final class ParamState {
 
     /** The named buffer, created as zeros shaped like {@code param} the first time it is asked for. */
     Tensor zerosBuffer(String name, Tensor param) {
-        return buffers.computeIfAbsent(name, k -> Tensor.zeros(param.dtype(), param.shape()));
+        return buffers.computeIfAbsent(name, k -> Tensor.zerosLike(param));
     }
 
     void putBuffer(String name, Tensor buffer) {

@@ -158,7 +158,7 @@ public final class SGD extends Optimizer {
     private static boolean updateFloat32(Tensor param, Tensor grad, ParamState state, double lr, double momentum,
                                          double dampening, double weightDecay, boolean nesterov, boolean maximize) {
         if (param.dtype() != DType.FLOAT32 || grad.dtype() != DType.FLOAT32 || !param.isContiguous()
-                || !grad.isContiguous() || param.storage() == grad.storage()) {
+                || !grad.isContiguous() || param.storage() == grad.storage() || param.storage().onDevice()) {
             return false;
         }
         float[] p = param.storage().floats();

@@ -173,8 +173,13 @@ public final class DeviceMemoryScope implements AutoCloseable {
                 }
             }
             if (!live.isEmpty()) {
+                List<Long> sizes = new ArrayList<>();
+                for (ClBuffer.Release r : live) {
+                    sizes.add(r.bytes);
+                }
+                sizes.sort(null);
                 leak = live.size() + " buffer(s), " + liveBytes.get() + " bytes on " + context.device
-                        + " allocated in this scope are still reachable at its close";
+                        + " allocated in this scope are still reachable at its close (sizes in bytes: " + sizes + ")";
             }
         }
         List<ClBuffer.Release> rest = new ArrayList<>(live);
