@@ -33,6 +33,7 @@ final class Defaults {
         p.setDefault(p.localSteps(), LOCAL_STEPS);
         p.setDefault(p.outerOptimizer(), "averaging");
         p.setDefault(p.lrSchedule(), "constant");
+        p.setDefault(p.device(), "cpu");
         p.setDefault(p.validationFraction(), 0.0);
         p.setDefault(p.earlyStoppingPatience(), 0);
         p.setDefault(p.checkpointInterval(), 0);

@@ -138,6 +138,12 @@ public abstract class NeuralNetEstimator<E extends NeuralNetEstimator<E, M>, M e
     }
 
     /** averaging or nesterov. */
+    /** {@code cpu}, {@code opencl} (each executor picks one of its OpenCL devices) or {@code opencl:N}. */
+    public E setDevice(String value) {
+        set(device(), value);
+        return self();
+    }
+
     public E setOuterOptimizer(String value) {
         set(outerOptimizer(), value);
         return self();
@@ -271,6 +277,7 @@ public abstract class NeuralNetEstimator<E extends NeuralNetEstimator<E, M>, M e
                 .featuresCol(getFeaturesCol())
                 .labelCol(getLabelCol())
                 .weightCol(weight)
+                .device(getDevice())
                 .build();
         TrainingResult result = new DistributedTrainer(config).fit(train, validation);
         if (result.numFeatures() != numFeatures) {

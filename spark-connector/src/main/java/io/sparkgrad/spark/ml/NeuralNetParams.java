@@ -137,6 +137,25 @@ public interface NeuralNetParams extends HasFeaturesCol, HasLabelCol, HasPredict
         return getOrDefault(lrSchedule());
     }
 
+    /** Where the executors train: cpu, or an OpenCL device each executor picks. */
+    default Param<String> device() {
+        return new Param<>(this, "device",
+                "where each executor trains its replica: 'cpu', 'opencl' (each executor picks one of its OpenCL "
+                        + "devices) or 'opencl:N' (that device on every executor)",
+                (Validators.Check<String>) v -> {
+                    try {
+                        io.sparkgrad.Device.of(v);
+                        return true;
+                    } catch (IllegalArgumentException e) {
+                        return false;
+                    }
+                });
+    }
+
+    default String getDevice() {
+        return getOrDefault(device());
+    }
+
     /** How the driver applies the mean parameter change of local steps: averaging or nesterov. */
     default Param<String> outerOptimizer() {
         return new Param<>(this, "outerOptimizer",

@@ -54,9 +54,10 @@ final class EvalTask implements Function2<Integer, Iterator<ArrowBlock>, Iterato
             double metric = 0;
             for (int from = 0; from < n; from += BATCH) {
                 int to = Math.min(n, from + BATCH);
-                Tensor y = data.labels(order, from, to);
-                Tensor w = data.weights(order, from, to);
-                Tensor out = replica.model.forward(data.features(order, from, to, run.cfg.inputShape()));
+                Tensor y = ExecutorDevice.place(data.labels(order, from, to), replica.device);
+                Tensor w = ExecutorDevice.place(data.weights(order, from, to), replica.device);
+                Tensor out = replica.model.forward(
+                        ExecutorDevice.place(data.features(order, from, to, run.cfg.inputShape()), replica.device));
                 loss += Losses.sum(run.cfg, out, y, w).item();
                 metric += Losses.metricSum(run.cfg, out, y, w);
                 weight += data.weightSum(order, from, to);

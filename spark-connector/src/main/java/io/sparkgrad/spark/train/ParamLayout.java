@@ -89,7 +89,7 @@ final class ParamLayout {
         try (var g = GradMode.noGrad()) {
             for (int i = 0; i < params.size(); i++) {
                 Parameter p = params.get(i);
-                if (p.isContiguous()) {
+                if (p.isContiguous() && !p.storage().onDevice()) {
                     System.arraycopy(flat, offsets[i], p.storage().floats(), p.storageOffset(), p.numel());
                     p.storage().bumpVersion();
                 } else {
@@ -135,7 +135,7 @@ final class ParamLayout {
 
     private static void copyOut(Tensor t, float[] flat, int offset) {
         Tensor c = t.contiguousData();
-        if (c.dtype() != DType.FLOAT32) {
+        if (c.dtype() != DType.FLOAT32 || c.storage().onDevice()) {
             float[] v = c.toFloatArray();
             System.arraycopy(v, 0, flat, offset, v.length);
         } else {

@@ -24,14 +24,16 @@ final class ReplicaPool {
     private ReplicaPool() {
     }
 
-    /** A model from the factory and its parameter layout. */
+    /** A model from the factory, on the device this executor picked, and its parameter layout. */
     static final class Replica {
         final Module model;
         final ParamLayout layout;
+        final io.sparkgrad.Device device;
 
-        Replica(Module model) {
-            this.model = model;
-            this.layout = new ParamLayout(model);
+        Replica(Module model, io.sparkgrad.Device device) {
+            this.device = device;
+            this.model = device.isCpu() ? model : model.to(device);
+            this.layout = new ParamLayout(this.model);
         }
     }
 
@@ -40,7 +42,7 @@ final class ReplicaPool {
         ConcurrentLinkedDeque<Replica> pool = POOLS.computeIfAbsent(runId, k -> new ConcurrentLinkedDeque<>());
         Replica r = pool.pollFirst();
         if (r == null) {
-            r = new Replica(cfg.newModel());
+            r = new Replica(cfg.newModel(), ExecutorDevice.pick(cfg.device()));
             if (r.layout.size() != expectedSize) {
                 throw new IllegalStateException("the model factory built a model with " + r.layout.size()
                         + " parameters on this executor, but the driver's has " + expectedSize

@@ -152,9 +152,9 @@ final class StepTask implements Function2<Integer, Iterator<ArrowBlock>, Iterato
     }
 
     private Tensor batchLoss(ReplicaPool.Replica r, PartitionData data, int[] order, int from, int to) {
-        Tensor x = data.features(order, from, to, run.cfg.inputShape());
-        Tensor y = data.labels(order, from, to);
-        Tensor w = data.weights(order, from, to);
+        Tensor x = ExecutorDevice.place(data.features(order, from, to, run.cfg.inputShape()), r.device);
+        Tensor y = ExecutorDevice.place(data.labels(order, from, to), r.device);
+        Tensor w = ExecutorDevice.place(data.weights(order, from, to), r.device);
         return Losses.sum(run.cfg, r.model.forward(x), y, w);
     }
 

@@ -84,6 +84,8 @@ public final class TrainerConfig implements Serializable {
     private final int treeDepth;
     private final boolean finalAggregateOnExecutor;
     private final int threadsPerTask;
+    /** Where each executor trains: cpu, opencl (the executor picks one of its devices) or opencl:N. */
+    private final String device;
 
     private TrainerConfig(Builder b) {
         this.model = b.model;
@@ -112,6 +114,7 @@ public final class TrainerConfig implements Serializable {
         this.treeDepth = b.treeDepth;
         this.finalAggregateOnExecutor = b.finalAggregateOnExecutor;
         this.threadsPerTask = b.threadsPerTask;
+        this.device = b.device;
     }
 
     public static Builder builder() {
@@ -147,6 +150,7 @@ public final class TrainerConfig implements Serializable {
         b.treeDepth = treeDepth;
         b.finalAggregateOnExecutor = finalAggregateOnExecutor;
         b.threadsPerTask = threadsPerTask;
+        b.device = device;
         return b;
     }
 
@@ -303,6 +307,11 @@ public final class TrainerConfig implements Serializable {
         return threadsPerTask;
     }
 
+    /** The device setting: {@code cpu}, {@code opencl} (each executor picks one of its OpenCL devices) or {@code opencl:N}. */
+    public String device() {
+        return device;
+    }
+
     @Override
     public String toString() {
         return "TrainerConfig(loss=" + loss + ", numClasses=" + numClasses + ", optimizer=" + optimizer
@@ -315,7 +324,8 @@ public final class TrainerConfig implements Serializable {
                 + ", features=" + (featureCols != null ? Arrays.toString(featureCols) : featuresCol)
                 + ", labelCol=" + labelCol + ", weightCol=" + weightCol
                 + (inputShape != null ? ", inputShape=" + Arrays.toString(inputShape) : "")
-                + ", numPartitions=" + numPartitions + ", treeDepth=" + treeDepth + ")";
+                + ", numPartitions=" + numPartitions + ", treeDepth=" + treeDepth
+                + (!"cpu".equals(device) ? ", device=" + device : "") + ")";
     }
 
     /** Builds a {@link TrainerConfig}; {@link #model} and {@link #numClasses} are required. */
@@ -346,6 +356,7 @@ public final class TrainerConfig implements Serializable {
         private int treeDepth;
         private boolean finalAggregateOnExecutor;
         private int threadsPerTask;
+        private String device = "cpu";
 
         private Builder() {
         }
@@ -492,6 +503,12 @@ public final class TrainerConfig implements Serializable {
             return this;
         }
 
+        /** {@code cpu} (the default), {@code opencl} (each executor picks one of its OpenCL devices) or {@code opencl:N}. */
+        public Builder device(String value) {
+            this.device = value;
+            return this;
+        }
+
         /** Checks every value and their combinations; the message names the setting. */
         public TrainerConfig build() {
             if (model == null) {
@@ -521,6 +538,7 @@ public final class TrainerConfig implements Serializable {
             nonNegative("numPartitions", numPartitions);
             nonNegative("treeDepth", treeDepth);
             nonNegative("threadsPerTask", threadsPerTask);
+            ExecutorDevice.validate(device);
             if (!(validationFraction >= 0 && validationFraction < 1)) {
                 throw new IllegalArgumentException("validationFraction must be in [0, 1), got " + validationFraction);
             }

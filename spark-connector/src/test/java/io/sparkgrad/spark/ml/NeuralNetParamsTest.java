@@ -50,7 +50,7 @@ class NeuralNetParamsTest {
     }
 
     private static final Set<String> SHARED = Set.of("activation", "batchSize", "checkpointDir", "checkpointInterval",
-            "earlyStoppingPatience", "featuresCol", "handleInvalid", "hiddenLayers", "labelCol", "learningRate",
+            "device", "earlyStoppingPatience", "featuresCol", "handleInvalid", "hiddenLayers", "labelCol", "learningRate",
             "localSteps", "lrSchedule", "maxEpochs", "moduleFactory", "optimizer", "outerOptimizer", "predictionCol", "seed",
             "validationFraction", "validationIndicatorCol", "weightCol");
 
@@ -93,6 +93,7 @@ class NeuralNetParamsTest {
         assertEquals("relu", c.getActivation());
         assertNull(c.getModuleFactory());
         assertEquals("adam", c.getOptimizer());
+        assertEquals("cpu", c.getDevice());
         assertEquals(1e-3, c.getLearningRate());
         assertEquals(Defaults.BATCH_SIZE, c.getBatchSize());
         assertEquals(10, c.getMaxEpochs());
