@@ -26,6 +26,10 @@ public final class Layout {
             return;
         }
         int[] srcStrides = src.broadcastStrides(dst.shape(), "copy");
+        if (dst.numel() == 0) {
+            // nothing to move; a plan over a shape such as [128, 0] would still walk its 128 rows
+            return;
+        }
         StridedPlan plan = StridedPlan.of(dst.shape(), dst.stride(), srcStrides);
         Storage s = src.storage();
         Storage d = dst.storage();

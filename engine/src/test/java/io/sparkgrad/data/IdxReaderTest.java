@@ -204,4 +204,24 @@ class IdxReaderTest {
         both.write(gzip(Arrays.copyOfRange(plain, 10, plain.length)));
         assertArrayEquals(new long[] {1, 2, 3, 4}, IdxReader.readLabels(write(both.toByteArray())).toLongArray());
     }
+
+    /**
+     * Found by fuzzing: dimensions [128, 0] are a valid empty file, but reading the values of the
+     * tensor it gave failed inside the engine's copy (the copy walked 128 rows of nothing in an
+     * empty array). Every way of reading it now gives an empty tensor whose values can be used.
+     */
+    @Test
+    void anEmptyFileWithAZeroDimensionAfterAnotherYieldsUsableValues() throws IOException {
+        Path file = write(idx(UBYTE, new int[] {128, 0}, new byte[0]));
+        Tensor images = IdxReader.readImages(file);
+        assertArrayEquals(new int[] {128, 0}, images.shape());
+        assertEquals(0, images.toFloatArray().length);
+        assertEquals(0, IdxReader.read(file, DType.FLOAT64).toDoubleArray().length);
+        assertEquals(0, IdxReader.readLabels(gzipFile(idx(UBYTE, new int[] {3, 0, 5}, new byte[0]))).toLongArray().length);
+        assertEquals(0, images.to(DType.FLOAT64).toDoubleArray().length);
+    }
+
+    private Path gzipFile(byte[] plain) throws IOException {
+        return write(gzip(plain));
+    }
 }
