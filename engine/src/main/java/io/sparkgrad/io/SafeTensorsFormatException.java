@@ -23,11 +23,42 @@ public class SafeTensorsFormatException extends IOException {
      * @param problem    what is wrong, in words
      */
     public SafeTensorsFormatException(String source, String tensorName, long byteOffset, String problem) {
-        super(source + (tensorName == null ? "" : ", tensor '" + tensorName + "'") + ", byte offset " + byteOffset
-                + ": " + problem);
+        super(source + (tensorName == null ? "" : ", tensor '" + printable(tensorName) + "'") + ", byte offset "
+                + byteOffset + ": " + problem);
         this.source = source;
         this.tensorName = tensorName;
         this.byteOffset = byteOffset;
+    }
+
+    /** Longest piece of a file's own text (a tensor name, a dtype) that a message quotes. */
+    static final int MAX_QUOTED = 80;
+
+    /**
+     * Text taken from the file, made safe to quote in a one-line message: control characters (a
+     * newline, a terminal escape sequence) are written as Java escapes, and anything past
+     * {@value #MAX_QUOTED} characters is cut, saying how long it was. A hostile header can name a
+     * tensor with a hundred megabytes or with escape codes; its error must still be one readable line.
+     */
+    static String printable(String text) {
+        if (text == null) {
+            return null;
+        }
+        StringBuilder b = new StringBuilder();
+        int i = 0;
+        for (; i < text.length() && b.length() < MAX_QUOTED; i++) {
+            char c = text.charAt(i);
+            if (c == '\n') {
+                b.append("\\n");
+            } else if (Character.isISOControl(c) || c == (char) 0x2028 || c == (char) 0x2029) {
+                b.append(String.format("\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        if (i < text.length()) {
+            b.append("… (").append(text.length()).append(" characters)");
+        }
+        return b.toString();
     }
 
     /** The file or stream name given to the reader. */

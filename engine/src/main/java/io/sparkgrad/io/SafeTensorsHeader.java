@@ -176,7 +176,7 @@ final class SafeTensorsHeader {
                     // metadata problems belong to no tensor; their messages say __metadata__
                     current = isMetadata ? null : name;
                     if (!names.add(name)) {
-                        throw fail("duplicate name: the header lists '" + name + "' twice");
+                        throw fail("duplicate name: the header lists '" + SafeTensorsFormatException.printable(name) + "' twice");
                     }
                     p.nextToken();
                     if (isMetadata) {
@@ -193,11 +193,13 @@ final class SafeTensorsHeader {
             } catch (JsonProcessingException e) {
                 long at = e.getLocation() == null ? JSON_START : JSON_START + Math.max(0, e.getLocation().getByteOffset());
                 throw new SafeTensorsFormatException(source, current, at,
-                        "the header is not valid JSON: " + e.getOriginalMessage());
+                        "the header is not valid JSON: " + SafeTensorsFormatException.printable(e.getOriginalMessage()));
             } catch (SafeTensorsFormatException e) {
                 throw e;
             } catch (IOException e) {
-                throw new SafeTensorsFormatException(source, current, JSON_START, "the header cannot be parsed: " + e);
+                // Jackson refuses bytes that are not text in any Unicode encoding before it reads a token
+                throw new SafeTensorsFormatException(source, current, JSON_START, "the header is not UTF-8 JSON: "
+                        + SafeTensorsFormatException.printable(e.getMessage()));
             }
             SafeTensorsHeader header = new SafeTensorsHeader(entries, metadata);
             checkLayout(header);
@@ -212,10 +214,10 @@ final class SafeTensorsHeader {
                 String key = p.currentName();
                 JsonToken value = p.nextToken();
                 if (value != JsonToken.VALUE_STRING) {
-                    throw fail(METADATA_KEY + " values must be strings, but '" + key + "' is " + describe(value));
+                    throw fail(METADATA_KEY + " values must be strings, but '" + SafeTensorsFormatException.printable(key) + "' is " + describe(value));
                 }
                 if (metadata.put(key, p.getText()) != null) {
-                    throw fail(METADATA_KEY + " lists '" + key + "' twice");
+                    throw fail(METADATA_KEY + " lists '" + SafeTensorsFormatException.printable(key) + "' twice");
                 }
             }
         }
@@ -247,7 +249,7 @@ final class SafeTensorsHeader {
                         offsets = parseOffsets();
                         break;
                     default:
-                        throw fail("unknown field \"" + field + "\" (an entry has dtype, shape and data_offsets)");
+                        throw fail("unknown field \"" + SafeTensorsFormatException.printable(field) + "\" (an entry has dtype, shape and data_offsets)");
                 }
             }
             List<String> missing = new ArrayList<>();
@@ -299,7 +301,7 @@ final class SafeTensorsHeader {
             }
             DType dtype = dtypeOf(p.getText());
             if (dtype == null) {
-                throw fail("unsupported dtype '" + p.getText() + "' (Sparkgrad reads F32, F64 and I64)");
+                throw fail("unsupported dtype '" + SafeTensorsFormatException.printable(p.getText()) + "' (Sparkgrad reads F32, F64 and I64)");
             }
             return dtype;
         }
@@ -338,7 +340,7 @@ final class SafeTensorsHeader {
                 throw fail(what + " must be a whole number, found " + describe(p.currentToken()));
             }
             if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
-                throw fail(what + " " + p.getText() + " is out of range");
+                throw fail(what + " " + SafeTensorsFormatException.printable(p.getText()) + " is out of range");
             }
             long v = p.getLongValue();
             if (v < 0) {
@@ -365,7 +367,7 @@ final class SafeTensorsHeader {
                 }
                 if (previous != null && e.begin() < previous.end()) {
                     throw new SafeTensorsFormatException(source, e.name(), e.headerOffset(), "data_offsets ["
-                            + e.begin() + ", " + e.end() + "] overlap those of tensor '" + previous.name() + "' ["
+                            + e.begin() + ", " + e.end() + "] overlap those of tensor '" + SafeTensorsFormatException.printable(previous.name()) + "' ["
                             + previous.begin() + ", " + previous.end() + "]");
                 }
                 previous = e;
@@ -389,9 +391,9 @@ final class SafeTensorsHeader {
             switch (t) {
                 case START_OBJECT: return "an object";
                 case START_ARRAY: return "an array";
-                case VALUE_STRING: return "the string \"" + p.getText() + "\"";
+                case VALUE_STRING: return "the string \"" + SafeTensorsFormatException.printable(p.getText()) + "\"";
                 case VALUE_NUMBER_INT:
-                case VALUE_NUMBER_FLOAT: return "the number " + p.getText();
+                case VALUE_NUMBER_FLOAT: return "the number " + SafeTensorsFormatException.printable(p.getText());
                 case VALUE_TRUE:
                 case VALUE_FALSE: return "the boolean " + p.getText();
                 case VALUE_NULL: return "null";

@@ -60,7 +60,8 @@ class SafeTensorsCorruptFileTest {
         assertTrue(e.getMessage().startsWith(file.toString()), e.getMessage());
         assertTrue(e.getMessage().contains("byte offset " + e.byteOffset()), e.getMessage());
         if (e.tensorName() != null) {
-            assertTrue(e.getMessage().contains("tensor '" + e.tensorName() + "'"), e.getMessage());
+            assertTrue(e.getMessage().contains("tensor '" + SafeTensorsFormatException.printable(e.tensorName()) + "'"),
+                    e.getMessage());
         }
         return e;
     }
@@ -341,5 +342,32 @@ class SafeTensorsCorruptFileTest {
         // a zip (PyTorch's own .pt format): "PK\3\4" ...
         byte[] zip = Arrays.copyOf(new byte[] {'P', 'K', 3, 4, 20, 0, 0, 0}, 64);
         assertTrue(loadFails(zip).getMessage().contains("not a safetensors file"));
+    }
+
+    /**
+     * Found by fuzzing: a tensor name is the file's own text, so an error that quoted it verbatim
+     * could span lines, carry terminal escape codes or be megabytes long. Messages quote it escaped
+     * and cut; {@code tensorName()} still gives the name as it is.
+     */
+    @Test
+    void aHostileTensorNameIsQuotedOnOneShortLine() throws IOException {
+        String name = "evil\n\u001b[31mred";
+        String json = "{\"" + name.replace("\n", "\\n").replace("\u001b", "\\u001b")
+                + "\": {\"dtype\": \"F16\", \"shape\": [1], \"data_offsets\": [0, 2]}}";
+        SafeTensorsFormatException e = loadFails(craft(json, 2));
+        assertEquals(name, e.tensorName());
+        assertTrue(e.getMessage().contains("tensor 'evil\\n\\u001b[31mred'"), e.getMessage());
+        assertTrue(e.getMessage().contains("unsupported dtype 'F16'"), e.getMessage());
+
+        // Jackson refuses names over 50,000 characters itself; a name under that and a longer dtype get here
+        String name40k = "n".repeat(40_000);
+        String dtype200k = "d".repeat(200_000);
+        String hugeJson = "{\"" + name40k + "\": {\"dtype\": \"" + dtype200k + "\", \"shape\": [1], "
+                + "\"data_offsets\": [0, 4]}}";
+        SafeTensorsFormatException h = loadFails(craft(hugeJson, 4));
+        assertEquals(name40k, h.tensorName());
+        assertTrue(h.getMessage().length() < 500, h.getMessage().length() + " characters");
+        assertTrue(h.getMessage().contains("n… (40000 characters)"), h.getMessage());
+        assertTrue(h.getMessage().contains("d… (200000 characters)"), h.getMessage());
     }
 }
