@@ -164,7 +164,7 @@ public final class IdxReader {
             try {
                 return new GZIPInputStream(buffered, CHUNK_BYTES);
             } catch (ZipException | EOFException e) {
-                throw new IdxFormatException(source, 0, true, "the gzip header is damaged: " + e.getMessage());
+                throw new IdxFormatException(source, 0, true, "the gzip header is damaged: " + gzipProblem(e));
             }
         }
 
@@ -326,7 +326,15 @@ public final class IdxReader {
         }
 
         private IdxFormatException damagedGzip(IOException e) {
-            return fail(in.position, "the gzip data is damaged or cut short (" + e.getMessage() + ")");
+            return fail(in.position, "the gzip data is damaged or cut short (" + gzipProblem(e) + ")");
+        }
+
+        /** The JDK's words for a gzip problem; its EOFException for a stream cut short has none. */
+        private static String gzipProblem(IOException e) {
+            if (e.getMessage() != null) {
+                return e.getMessage();
+            }
+            return e instanceof EOFException ? "it ends early" : e.getClass().getSimpleName();
         }
 
         private IdxFormatException fail(long offset, String problem) {
