@@ -6,8 +6,8 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.zip.GZIPOutputStream;
 
-/** Builds IDX files byte by byte for the tests (big-endian, as the format prescribes). */
-final class IdxFiles {
+/** Builds IDX files byte by byte for the tests (big-endian, as the format prescribes); the fuzz tests use it too. */
+public final class IdxFiles {
     static final int UBYTE = 0x08;
     static final int BYTE = 0x09;
     static final int SHORT = 0x0B;
@@ -19,7 +19,7 @@ final class IdxFiles {
     }
 
     /** Magic number, dimensions and data. */
-    static byte[] idx(int type, int[] dims, byte[] data) {
+    public static byte[] idx(int type, int[] dims, byte[] data) {
         ByteBuffer b = ByteBuffer.allocate(4 + 4 * dims.length + data.length);
         b.put((byte) 0).put((byte) 0).put((byte) type).put((byte) dims.length);
         for (int d : dims) {
@@ -28,7 +28,7 @@ final class IdxFiles {
         return b.put(data).array();
     }
 
-    static byte[] gzip(byte[] plain) {
+    public static byte[] gzip(byte[] plain) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (GZIPOutputStream z = new GZIPOutputStream(out)) {
             z.write(plain);
