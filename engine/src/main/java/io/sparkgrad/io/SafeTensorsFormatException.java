@@ -33,32 +33,9 @@ public class SafeTensorsFormatException extends IOException {
     /** Longest piece of a file's own text (a tensor name, a dtype) that a message quotes. */
     static final int MAX_QUOTED = 80;
 
-    /**
-     * Text taken from the file, made safe to quote in a one-line message: control characters (a
-     * newline, a terminal escape sequence) are written as Java escapes, and anything past
-     * {@value #MAX_QUOTED} characters is cut, saying how long it was. A hostile header can name a
-     * tensor with a hundred megabytes or with escape codes; its error must still be one readable line.
-     */
+    /** Text taken from the file (a tensor name, a dtype), as a message quotes it: see {@link PrintableText}. */
     static String printable(String text) {
-        if (text == null) {
-            return null;
-        }
-        StringBuilder b = new StringBuilder();
-        int i = 0;
-        for (; i < text.length() && b.length() < MAX_QUOTED; i++) {
-            char c = text.charAt(i);
-            if (c == '\n') {
-                b.append("\\n");
-            } else if (Character.isISOControl(c) || c == (char) 0x2028 || c == (char) 0x2029) {
-                b.append(String.format("\\u%04x", (int) c));
-            } else {
-                b.append(c);
-            }
-        }
-        if (i < text.length()) {
-            b.append("… (").append(text.length()).append(" characters)");
-        }
-        return b.toString();
+        return PrintableText.of(text, MAX_QUOTED);
     }
 
     /** The file or stream name given to the reader. */

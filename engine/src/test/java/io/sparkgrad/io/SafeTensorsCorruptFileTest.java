@@ -356,7 +356,7 @@ class SafeTensorsCorruptFileTest {
                 + "\": {\"dtype\": \"F16\", \"shape\": [1], \"data_offsets\": [0, 2]}}";
         SafeTensorsFormatException e = loadFails(craft(json, 2));
         assertEquals(name, e.tensorName());
-        assertTrue(e.getMessage().contains("tensor 'evil\\n\\u001b[31mred'"), e.getMessage());
+        assertTrue(e.getMessage().contains("tensor 'evil\\u000a\\u001b[31mred'"), e.getMessage());
         assertTrue(e.getMessage().contains("unsupported dtype 'F16'"), e.getMessage());
 
         // Jackson refuses names over 50,000 characters itself; a name under that and a longer dtype get here
