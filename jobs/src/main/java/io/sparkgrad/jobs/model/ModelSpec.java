@@ -1,11 +1,17 @@
 package io.sparkgrad.jobs.model;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import io.sparkgrad.Generator;
 import io.sparkgrad.nn.AvgPool2d;
 import io.sparkgrad.nn.Conv2d;
@@ -76,8 +82,18 @@ public final class ModelSpec {
     public static final long MAX_ACTIVATION = 1L << 22;
     /** Most trainable parameters. */
     public static final long MAX_PARAMETERS = 50_000_000L;
+    /**
+     * Deepest nesting of JSON arrays and objects: a spec needs 3 (the document, "layers", a layer).
+     * Checked by the parser as it reads, so a hostile file cannot make it build a deep tree.
+     */
+    public static final int MAX_DEPTH = 8;
+    /** Longest piece of the file's own text that an error message quotes. */
+    private static final int MAX_QUOTED = 60;
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH).build()).build())
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final Map<String, Set<String>> FIELDS = new LinkedHashMap<>();
 
     static {
@@ -159,10 +175,15 @@ public final class ModelSpec {
         JsonNode root;
         try {
             root = JSON.readTree(text);
+        } catch (StreamConstraintsException e) {
+            if (String.valueOf(e.getOriginalMessage()).contains("nesting depth")) {
+                throw new IllegalArgumentException(source + ": JSON nested deeper than " + MAX_DEPTH + " levels"
+                        + where(e) + " (ModelSpec.MAX_DEPTH; a spec needs 3)");
+            }
+            throw new IllegalArgumentException(source + ": the JSON" + where(e) + " exceeds a parser limit: "
+                    + firstLine(e));
         } catch (JsonProcessingException e) {
-            String m = e.getOriginalMessage();
-            throw new IllegalArgumentException(source + ": not valid JSON at line " + e.getLocation().getLineNr()
-                    + ", column " + e.getLocation().getColumnNr() + ": " + (m == null ? "" : m.split("\n")[0]));
+            throw new IllegalArgumentException(source + ": not valid JSON" + where(e) + ": " + firstLine(e));
         }
         if (root == null || !root.isObject()) {
             throw new IllegalArgumentException(source + ": a model spec is a JSON object {\"input\": [...], \"layers\": [...]}");
@@ -204,7 +225,7 @@ public final class ModelSpec {
             }
             String type = l.get("type").asText().toLowerCase(Locale.ROOT);
             if (!FIELDS.containsKey(type)) {
-                throw new IllegalArgumentException(where + ": unknown type \"" + l.get("type").asText() + "\"; expected one of "
+                throw new IllegalArgumentException(where + ": unknown type " + shown(l.get("type")) + "; expected one of "
                         + FIELDS.keySet());
             }
             where += " (" + type + ")";
@@ -262,7 +283,7 @@ public final class ModelSpec {
                     JsonNode pn = l.get("p");
                     double p = pn == null ? 0.5 : pn.isNumber() ? pn.asDouble() : Double.NaN;
                     if (!(p >= 0 && p < 1)) {
-                        throw new IllegalArgumentException(where + ": p must be a number in [0, 1), got " + pn);
+                        throw new IllegalArgumentException(where + ": p must be a number in [0, 1), got " + shown(pn));
                     }
                     args.put("p", p);
                     out = shape;
@@ -298,6 +319,30 @@ public final class ModelSpec {
         return new ModelSpec(input, layers, params, doc.toString());
     }
 
+    /** " at line L, column C" where Jackson knows it (it does not for every limit it enforces). */
+    private static String where(JsonProcessingException e) {
+        JsonLocation at = e.getLocation();
+        return at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+    }
+
+    /** Jackson's own words, first line only and cut short: they quote the file, which may hold anything. */
+    private static String firstLine(JsonProcessingException e) {
+        String m = e.getOriginalMessage();
+        return m == null ? "" : cut(m.split("[\r\n]", 2)[0]);
+    }
+
+    /**
+     * A value from the file as JSON (so control characters are escaped and strings quoted), cut to
+     * {@value #MAX_QUOTED} characters: an error about a megabyte-long value stays one readable line.
+     */
+    private static String shown(JsonNode n) {
+        return n == null ? "nothing" : cut(n.toString());
+    }
+
+    private static String cut(String s) {
+        return s.length() <= MAX_QUOTED ? s : s.substring(0, MAX_QUOTED) + "… (" + s.length() + " characters)";
+    }
+
     private static JsonNode orDefault(JsonNode n, int value) {
         return n == null ? com.fasterxml.jackson.databind.node.IntNode.valueOf(value) : n;
     }
@@ -307,7 +352,7 @@ public final class ModelSpec {
         while (names.hasNext()) {
             String n = names.next();
             if (!allowed.contains(n)) {
-                throw new IllegalArgumentException(where + ": unknown field \"" + n + "\"; expected "
+                throw new IllegalArgumentException(where + ": unknown field " + shown(TextNode.valueOf(n)) + "; expected "
                         + new java.util.TreeSet<>(allowed));
             }
         }
@@ -318,7 +363,7 @@ public final class ModelSpec {
             throw new IllegalArgumentException(where + " is required (an integer in [" + min + ", " + max + "])");
         }
         if (!n.isIntegralNumber() || !n.canConvertToInt() || n.asInt() < min || n.asInt() > max) {
-            throw new IllegalArgumentException(where + ": expected an integer in [" + min + ", " + max + "], got " + n);
+            throw new IllegalArgumentException(where + ": expected an integer in [" + min + ", " + max + "], got " + shown(n));
         }
         return n.asInt();
     }
@@ -328,7 +373,7 @@ public final class ModelSpec {
             return dflt;
         }
         if (!n.isBoolean()) {
-            throw new IllegalArgumentException(where + ": expected true or false, got " + n);
+            throw new IllegalArgumentException(where + ": expected true or false, got " + shown(n));
         }
         return n.asBoolean();
     }

@@ -131,4 +131,30 @@ class ModelSpecTest {
         assertEquals("s.json: \"layers\" must be a non-empty array of layers", error("{\"input\": [16], \"layers\": []}"));
         assertTrue(error("{\"input\": [16], \"input\": [4], \"layers\": []}").contains("Duplicate field 'input'"));
     }
+
+    /**
+     * Found by fuzzing: JSON nested past Jackson's own limit made parse throw a NullPointerException
+     * (that error carries no location), and content after the spec's object was silently ignored.
+     * Nesting now has its own limit, named in the error, and trailing content is refused.
+     */
+    @Test
+    void deepNestingAndTrailingContentAreRefusedByName() {
+        String deep = "{\"input\": [16], \"x\": " + "[".repeat(5_000) + "]".repeat(5_000) + "}";
+        // Jackson's limit error carries no location, so none is given
+        assertEquals("s.json: JSON nested deeper than 8 levels (ModelSpec.MAX_DEPTH; a spec needs 3)", error(deep));
+        assertTrue(error(mlp("{\"type\": \"linear\", \"out_features\": [[[[[[[[2]]]]]]]]}"))
+                .contains("nested deeper than 8 levels"));
+        assertTrue(error(mlp("{\"type\": \"linear\", \"out_features\": 2}") + " {}")
+                .startsWith("s.json: not valid JSON at line 1"), error(mlp("{\"type\": \"linear\", \"out_features\": 2}") + " {}"));
+    }
+
+    /** Found by fuzzing: a field or type name holding a line break made a two-line error. */
+    @Test
+    void namesFromTheFileAreQuotedAsJsonAndCut() {
+        assertEquals("s.json: layers[0] (linear): unknown field \"ke\\rnel\"; expected [bias, out_features, type]",
+                error(mlp("{\"type\": \"linear\", \"ke\\rnel\": 3}")));
+        String e = error(mlp("{\"type\": \"" + "q".repeat(30_000) + "\"}"));
+        assertTrue(e.startsWith("s.json: layers[0]: unknown type \"qqq") && e.contains("… (30002 characters)")
+                && e.length() < 300, e);
+    }
 }
