@@ -1,5 +1,7 @@
 package io.sparkgrad.jobs.cli;
 
+import io.sparkgrad.io.PrintableText;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -89,6 +91,12 @@ public final class Cli {
         return List.copyOf(options.keySet());
     }
 
+    /** Whether {@code name} is a declared flag (an option without a value). */
+    public boolean isFlag(String name) {
+        Option o = options.get(name);
+        return o != null && o.flag();
+    }
+
     /** The help text: usage line, summary, every option with its default, the epilog. */
     public String help() {
         StringBuilder b = new StringBuilder();
@@ -133,7 +141,7 @@ public final class Cli {
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             if (!arg.startsWith("--") || arg.length() == 2) {
-                throw new UsageException("unexpected argument '" + arg + "': options start with --; see " + command
+                throw new UsageException("unexpected argument '" + shown(arg) + "': options start with --; see " + command
                         + " --help");
             }
             String name = arg.substring(2);
@@ -145,12 +153,12 @@ public final class Cli {
             }
             Option o = options.get(name);
             if (o == null) {
-                throw new UsageException("unknown option --" + name + suggestion(name) + "; see " + command
+                throw new UsageException("unknown option --" + shown(name) + suggestion(name) + "; see " + command
                         + " --help");
             }
             if (o.flag()) {
                 if (value != null) {
-                    throw new UsageException("--" + name + " takes no value, got '" + value + "'");
+                    throw new UsageException("--" + name + " takes no value, got '" + shown(value) + "'");
                 }
                 value = "true";
             } else if (value == null) {
@@ -171,6 +179,14 @@ public final class Cli {
             }
         }
         return new Args(values);
+    }
+
+    /** Longest piece of an argument that an error message quotes. */
+    private static final int MAX_QUOTED = 60;
+
+    /** An argument as an error quotes it, escaped and cut: the job prints its error as one line. */
+    private static String shown(String arg) {
+        return PrintableText.of(arg, MAX_QUOTED);
     }
 
     private static String optionName(String arg) {
@@ -269,7 +285,8 @@ public final class Cli {
             try {
                 v = Long.parseLong(s.trim());
             } catch (NumberFormatException e) {
-                throw new UsageException("--" + name + ": expected an integer" + range(min, max) + ", got '" + s + "'");
+                throw new UsageException("--" + name + ": expected an integer" + range(min, max) + ", got '" + shown(s)
+                        + "'");
             }
             if (v < min || v > max) {
                 throw new UsageException("--" + name + ": expected an integer" + range(min, max) + ", got " + v);
@@ -288,10 +305,10 @@ public final class Cli {
             }
             String want = "a number in [" + fmt(min) + ", " + fmt(max) + (maxExclusive ? ")" : "]");
             if (Double.isNaN(v) || Double.isInfinite(v)) {
-                throw new UsageException("--" + name + ": expected " + want + ", got '" + s + "'");
+                throw new UsageException("--" + name + ": expected " + want + ", got '" + shown(s) + "'");
             }
             if (v < min || v > max || (maxExclusive && v == max)) {
-                throw new UsageException("--" + name + ": expected " + want + ", got " + s);
+                throw new UsageException("--" + name + ": expected " + want + ", got " + shown(s));
             }
             return v;
         }
@@ -300,7 +317,7 @@ public final class Cli {
         public double positive(String name) {
             double v = doubleValue(name, 0, Double.MAX_VALUE, false);
             if (v == 0) {
-                throw new UsageException("--" + name + ": expected a number > 0, got " + require(name));
+                throw new UsageException("--" + name + ": expected a number > 0, got " + shown(require(name)));
             }
             return v;
         }
@@ -310,7 +327,7 @@ public final class Cli {
             String s = require(name).toLowerCase(Locale.ROOT);
             if (!Arrays.asList(choices).contains(s)) {
                 throw new UsageException("--" + name + ": expected one of " + String.join(", ", choices) + ", got '"
-                        + require(name) + "'");
+                        + shown(require(name)) + "'");
             }
             return s;
         }
@@ -326,7 +343,7 @@ public final class Cli {
                 String t = part.trim();
                 if (t.isEmpty()) {
                     throw new UsageException("--" + name + ": expected a comma-separated list without empty items, got '"
-                            + s + "'");
+                            + shown(s) + "'");
                 }
                 out.add(t);
             }
@@ -346,7 +363,7 @@ public final class Cli {
                     out[i] = Integer.parseInt(items.get(i));
                 } catch (NumberFormatException e) {
                     throw new UsageException("--" + name + ": expected comma-separated integers" + range(min, max)
-                            + ", got '" + s + "'");
+                            + ", got '" + shown(s) + "'");
                 }
                 if (out[i] < min || out[i] > max) {
                     throw new UsageException("--" + name + ": every entry must be an integer" + range(min, max)

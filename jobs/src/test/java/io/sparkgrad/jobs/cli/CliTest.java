@@ -54,4 +54,19 @@ class CliTest {
     private static String error(String... args) {
         return assertThrows(UsageException.class, () -> cli().parse(args)).getMessage();
     }
+
+    /**
+     * Found by fuzzing: errors quoted the argument verbatim, so a value holding a newline or a
+     * terminal escape printed as several lines (the job shows only the first), and a 100,000-character
+     * value as a 100,000-character error. Quoted values are escaped and cut.
+     */
+    @Test
+    void errorsQuoteHostileValuesOnOneShortLine() {
+        Cli.Args a = cli().parse(new String[] {"--input", "x", "--epochs", "1\n2\u001b[2J", "--lr", "y".repeat(100_000)});
+        assertEquals("--epochs: expected an integer in [1, 100], got '1\\u000a2\\u001b[2J'",
+                assertThrows(UsageException.class, () -> a.intValue("epochs", 1, 100)).getMessage());
+        String lr = assertThrows(UsageException.class, () -> a.doubleValue("lr", 0, 1, false)).getMessage();
+        assertEquals("--lr: expected a number in [0, 1], got '" + "y".repeat(60) + "… (100000 characters)'", lr);
+        assertEquals("unexpected argument 'a\\u000ab': options start with --; see t --help", error("a\nb"));
+    }
 }
