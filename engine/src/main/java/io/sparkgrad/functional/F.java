@@ -114,7 +114,7 @@ public final class F {
             u[i] = u[i] < 1 - p ? scale : 0;
         }
         Tensor mask = x.dtype() == DType.FLOAT64 ? Tensor.wrap(u, x.shape()) : Tensor.of(u, x.shape()).to(x.dtype());
-        return x.mul(mask);
+        return x.mul(mask.to(x.device()));
     }
 
     /** Dropout drawing from the default generator ({@link Tensor#manualSeed} seeds it). */
@@ -146,7 +146,7 @@ public final class F {
             for (int i = 0; i < idx.length; i++) {
                 isPad[i] = idx[i] == paddingIdx ? 1 : 0;
             }
-            Tensor padMask = Tensor.of(isPad, idx.length, 1);
+            Tensor padMask = Tensor.of(isPad, idx.length, 1).to(rows.device());
             rows = Tensor.where(padMask, rows.detach(), rows);
         }
         return rows.reshape(outShape);

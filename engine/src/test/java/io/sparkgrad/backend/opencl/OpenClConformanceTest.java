@@ -91,6 +91,7 @@ class OpenClConformanceTest {
                 in -> Tensor.where(in.get(0).detach().relu(), in.get(0), in.get(1))));
         // matrix products
         c.add(new Case("mm", normal(s(37, 45), s(45, 33)), in -> in.get(0).matmul(in.get(1))));
+        c.add(new Case("mm over several tiles", normal(s(70, 130), s(130, 67)), in -> in.get(0).matmul(in.get(1))));
         c.add(new Case("mm transposed", normal(s(20, 30), s(17, 20)), in -> in.get(0).t().matmul(in.get(1).t())));
         c.add(new Case("bmm", normal(s(3, 9, 7), s(3, 7, 5)), in -> in.get(0).matmul(in.get(1))));
         c.add(new Case("mv", normal(s(6, 4), s(4)), in -> in.get(0).matmul(in.get(1))));
@@ -128,6 +129,14 @@ class OpenClConformanceTest {
         c.add(new Case("cat", normal(s(2, 3), s(4, 3)), in -> Tensor.cat(List.of(in.get(0), in.get(1)), 0)));
         c.add(new Case("stack", normal(s(2, 3), s(2, 3)), in -> Tensor.stack(List.of(in.get(0), in.get(1)), 1)));
         c.add(new Case("reshape permute", normal(s(2, 3, 4)), in -> in.get(0).permute(2, 0, 1).reshape(4, 6).exp()));
+        c.add(new Case("indexSelect", normal(s(5, 4)),
+                in -> in.get(0).indexSelect(0, Tensor.of(new long[] {4, 0, 0, 2}, 4).to(in.get(0).device()))));
+        c.add(new Case("embedding padding", normal(s(6, 3)),
+                in -> F.embedding(Tensor.of(new long[] {1, 5, 1, 0, 2, 1}, 2, 3).to(in.get(0).device()), in.get(0), 1)));
+        c.add(new Case("dropout", normal(s(8, 5)), in -> F.dropout(in.get(0), 0.4, true, new Generator(99))));
+        c.add(new Case("batchNorm", normal(s(6, 3, 2), s(3), s(3)),
+                in -> F.batchNorm(in.get(0), null, null, in.get(1), in.get(2), true, 0.1, 1e-5)));
+        c.add(new Case("avgPool2d", normal(s(2, 2, 6, 6)), in -> F.avgPool2d(in.get(0), 2)));
         c.add(new Case("layerNorm", normal(s(4, 6), s(6), s(6)),
                 in -> F.layerNorm(in.get(0), new int[] {6}, in.get(1), in.get(2), 1e-5)));
         // convolution (im2col + matmul)
