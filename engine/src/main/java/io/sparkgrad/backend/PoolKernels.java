@@ -46,8 +46,7 @@ public final class PoolKernels {
      */
     public static MaxPooled maxPool2d(Tensor x, Window g) {
         if (DeviceCheck.anyOnDevice(x)) {
-            throw new UnsupportedOperationException("max_pool2d has no OpenCL kernel: move its input to the CPU "
-                    + "with .to(Device.CPU) around the pooling layer (" + x.device() + ")");
+            return io.sparkgrad.backend.opencl.ClPool.maxPool2d(x, g);
         }
         Elementwise.requireFloat(x, "maxPool2d");
         int[] outShape = {g.batch(), g.channels(), g.outH(), g.outW()};
@@ -79,9 +78,8 @@ public final class PoolKernels {
      * value added at the position its window's maximum came from ({@code indices}, flat within the plane).
      */
     public static Tensor maxPool2dBackward(Tensor grad, Tensor indices, int[] inputShape) {
-        if (DeviceCheck.anyOnDevice(grad)) {
-            throw new UnsupportedOperationException("max_pool2d has no OpenCL kernel: move its input to the CPU "
-                    + "with .to(Device.CPU) around the pooling layer (" + grad.device() + ")");
+        if (DeviceCheck.anyOnDevice(grad, indices)) {
+            return io.sparkgrad.backend.opencl.ClPool.maxPool2dBackward(grad, indices, inputShape);
         }
         Elementwise.requireFloat(grad, "maxPool2dBackward");
         Tensor g = grad.contiguousData();

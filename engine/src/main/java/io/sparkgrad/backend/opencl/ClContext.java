@@ -154,8 +154,8 @@ final class ClContext {
         String options;
         String fp = fp64 ? " -DSG_FP64" : "";
         switch (key) {
-            case "math-float": source = resource("math.cl"); options = "-DT=float" + fp; break;
-            case "math-double": source = resource("math.cl"); options = "-DT=double -DSG_FP64"; break;
+            case "math-float": source = mathSource(); options = "-DT=float" + fp; break;
+            case "math-double": source = mathSource(); options = "-DT=double -DSG_FP64"; break;
             case "convert": source = resource("convert.cl"); options = fp.trim(); break;
             default: throw new IllegalArgumentException("unknown OpenCL program " + key);
         }
@@ -183,6 +183,14 @@ final class ClContext {
         } catch (CLException e) {
             return "(no build log: " + e.getMessage() + ")";
         }
+    }
+
+    /**
+     * The math program's source: the general kernels and, one concept per file, those of single
+     * ops, built as one program so each dtype still costs one build.
+     */
+    private static String mathSource() {
+        return resource("math.cl") + "\n" + resource("pool.cl");
     }
 
     private static String resource(String file) {

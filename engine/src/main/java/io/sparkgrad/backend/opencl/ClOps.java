@@ -481,7 +481,7 @@ public final class ClOps {
         return out;
     }
 
-    private static KernelArgs window(KernelArgs args, ConvKernels.Window g) {
+    static KernelArgs window(KernelArgs args, ConvKernels.Window g) {
         return args.i(g.batch()).i(g.channels()).i(g.height()).i(g.width()).i(g.kernelH()).i(g.kernelW())
                 .i(g.strideH()).i(g.strideW()).i(g.padH()).i(g.padW()).i(g.outH()).i(g.outW());
     }
@@ -564,7 +564,7 @@ public final class ClOps {
         return ((ClBuffer) t.storage().memory()).mem();
     }
 
-    private static ClContext context(Tensor t) {
+    static ClContext context(Tensor t) {
         return ((ClBuffer) t.storage().memory()).context;
     }
 
@@ -584,7 +584,7 @@ public final class ClOps {
         }
     }
 
-    private static void requireFloat(Tensor t, String op) {
+    static void requireFloat(Tensor t, String op) {
         if (!t.dtype().isFloatingPoint()) {
             throw new IllegalArgumentException(op + ": expected a float32 or float64 tensor, got " + t.dtype());
         }

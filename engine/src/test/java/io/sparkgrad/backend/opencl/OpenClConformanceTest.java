@@ -4,10 +4,13 @@ import io.sparkgrad.DType;
 import io.sparkgrad.Device;
 import io.sparkgrad.Generator;
 import io.sparkgrad.Tensor;
+import io.sparkgrad.backend.ConvKernels;
+import io.sparkgrad.backend.PoolKernels;
 import io.sparkgrad.functional.F;
 import io.sparkgrad.functional.Reduction;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 import java.util.ArrayList;
@@ -15,6 +18,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -137,6 +141,22 @@ class OpenClConformanceTest {
         c.add(new Case("batchNorm", normal(s(6, 3, 2), s(3), s(3)),
                 in -> F.batchNorm(in.get(0), null, null, in.get(1), in.get(2), true, 0.1, 1e-5)));
         c.add(new Case("avgPool2d", normal(s(2, 2, 6, 6)), in -> F.avgPool2d(in.get(0), 2)));
+        c.add(new Case("maxPool2d(2)", normal(s(2, 3, 6, 8)), in -> F.maxPool2d(in.get(0), 2)));
+        c.add(new Case("maxPool2d odd size", normal(s(2, 2, 7, 5)), in -> F.maxPool2d(in.get(0), 2)));
+        c.add(new Case("maxPool2d overlapping padded", normal(s(2, 2, 7, 6)),
+                in -> F.maxPool2d(in.get(0), new int[] {3, 3}, new int[] {2, 2}, new int[] {1, 1})));
+        c.add(new Case("maxPool2d stride 1 rectangular", normal(s(1, 3, 5, 6)),
+                in -> F.maxPool2d(in.get(0), new int[] {3, 2}, new int[] {1, 2}, new int[] {1, 0})));
+        c.add(new Case("maxPool2d of a permuted view", normal(s(2, 6, 5, 3)),
+                in -> F.maxPool2d(in.get(0).permute(0, 3, 2, 1), new int[] {2, 2}, new int[] {1, 1}, new int[] {1, 0})));
+        // Values clamped to +-0.3 (but the gradient passed straight through) tie in most windows: the
+        // gradient must reach the first maximum on both devices.
+        c.add(new Case("maxPool2d ties", normal(s(2, 2, 6, 6)),
+                in -> F.maxPool2d(in.get(0).sub(in.get(0).detach()).add(in.get(0).detach().clamp(-0.3, 0.3)),
+                        new int[] {3, 3}, new int[] {1, 1}, new int[] {1, 1})));
+        // log of a normal sample is NaN for half the values: a NaN wins its window on both devices
+        c.add(new Case("maxPool2d NaN wins", normal(s(1, 2, 6, 6)), in -> F.maxPool2d(in.get(0).log(), 2)));
+        c.add(new Case("maxPool2d 3-d input", normal(s(2, 5, 4)), in -> F.maxPool2d(in.get(0), 2)));
         c.add(new Case("layerNorm", normal(s(4, 6), s(6), s(6)),
                 in -> F.layerNorm(in.get(0), new int[] {6}, in.get(1), in.get(2), 1e-5)));
         // convolution (im2col + matmul)
@@ -194,6 +214,21 @@ class OpenClConformanceTest {
             assertNotNull(gCl, c.name() + ": input " + i + " got no gradient on OpenCL");
             assertEquals(CL, gCl.device(), c.name() + ": gradient " + i + " device");
             assertClose(c.name() + " grad " + i, gCpu, gCl, rtol, atol);
+        }
+    }
+
+    /** The argmax positions that the backward pass scatters to are the CPU's, exactly (float32 and float64). */
+    @Test
+    void maxPoolIndicesEqualTheCpu() {
+        for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            Tensor x = Tensor.randn(DType.FLOAT64, new Generator(31), 3, 2, 9, 7).to(dtype);
+            ConvKernels.Window g = ConvKernels.Window.of(x.shape(), 3, 2, 2, 1, 1, 1);
+            PoolKernels.MaxPooled cpu = PoolKernels.maxPool2d(x, g);
+            PoolKernels.MaxPooled cl = PoolKernels.maxPool2d(x.to(CL), g);
+            assertEquals(CL, cl.indices().device(), "indices stay on the device");
+            assertEquals(DType.INT64, cl.indices().dtype());
+            assertArrayEquals(cpu.indices().toLongArray(), cl.indices().toLongArray(), dtype + " indices");
+            assertArrayEquals(cpu.values().toDoubleArray(), cl.values().toDoubleArray(), dtype + " values");
         }
     }
 

@@ -8,6 +8,7 @@ import io.sparkgrad.functional.F;
 import io.sparkgrad.nn.Conv2d;
 import io.sparkgrad.nn.Flatten;
 import io.sparkgrad.nn.Linear;
+import io.sparkgrad.nn.MaxPool2d;
 import io.sparkgrad.nn.Module;
 import io.sparkgrad.nn.Parameter;
 import io.sparkgrad.nn.ReLU;
@@ -49,6 +50,18 @@ class OpenClTrainingTest {
                     new Linear(3 * 6 * 6, 4, true, g));
         };
         compareTraining(build, new int[] {8, 1, 6, 6});
+    }
+
+    @Test
+    void cnnWithMaxPoolTrainsTheSameOnOpenClAsOnTheCpu() {
+        Supplier<Module> build = () -> {
+            Generator g = new Generator(13);
+            return new Sequential(new Conv2d(1, 4, new int[] {3, 3}, new int[] {1, 1}, new int[] {1, 1}, true, g),
+                    new ReLU(), new MaxPool2d(2), new Conv2d(4, 4, new int[] {3, 3}, new int[] {1, 1},
+                    new int[] {1, 1}, true, g), new ReLU(), new MaxPool2d(3, 2, 1), new Flatten(),
+                    new Linear(4 * 2 * 2, 4, true, g));
+        };
+        compareTraining(build, new int[] {8, 1, 8, 8});
     }
 
     private static void compareTraining(Supplier<Module> build, int[] inputShape) {
