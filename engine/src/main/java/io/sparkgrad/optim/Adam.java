@@ -1,6 +1,8 @@
 package io.sparkgrad.optim;
 
 import io.sparkgrad.Tensor;
+import io.sparkgrad.backend.DeviceCheck;
+import io.sparkgrad.backend.opencl.ClOptimizers;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -100,6 +102,21 @@ public final class Adam extends Optimizer {
         double biasCorrection2Sqrt = Math.sqrt(biasCorrection2);
         double decay = 1 - lr * weightDecay;
 
+        if (DeviceCheck.anyOnDevice(param) && ClOptimizers.canUpdate(param, grad, state.buffer("exp_avg"),
+                state.buffer("exp_avg_sq"), amsgrad ? state.buffer("max_exp_avg_sq") : null)) {
+            // In place on the device: no host copy of the parameter, gradient or moments.
+            Tensor m = state.zerosBuffer("exp_avg", param);
+            Tensor v = state.zerosBuffer("exp_avg_sq", param);
+            Tensor vmax = amsgrad ? state.zerosBuffer("max_exp_avg_sq", param) : null;
+            ClOptimizers.adamStep(param, grad, m, v, vmax, beta1, beta2, eps, weightDecay, decay, stepSize,
+                    biasCorrection2Sqrt, decoupled, maximize);
+            for (Tensor updated : new Tensor[] {param, m, v, vmax}) {
+                if (updated != null) {
+                    updated.storage().bumpVersion();
+                }
+            }
+            return;
+        }
         Elements p = Elements.of(param, "parameter");
         Elements d = Elements.of(grad, "gradient");
         Elements m = Elements.of(state.zerosBuffer("exp_avg", param), "exp_avg");

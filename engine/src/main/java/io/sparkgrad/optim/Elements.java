@@ -26,7 +26,9 @@ abstract class Elements {
 
     /** The elements of a float32 or float64 tensor; {@code what} names it in errors. */
     static Elements of(Tensor t, String what) {
-        // A tensor on a device is updated through a host working copy that commit() writes back.
+        // A tensor on a device is updated through a host working copy that commit() writes back: the
+        // optimizers without device kernels (RMSprop, ClipGrad) and SGD/Adam state that the kernels
+        // cannot take (ClOptimizers.canUpdate) come this way.
         Tensor data = t.storage().onDevice() ? t.detach().to(io.sparkgrad.Device.CPU) : t.contiguousData();
         if (data.dtype() == DType.FLOAT32) {
             return new F32(t, data);

@@ -2,8 +2,10 @@ package io.sparkgrad.optim;
 
 import io.sparkgrad.DType;
 import io.sparkgrad.Tensor;
+import io.sparkgrad.backend.DeviceCheck;
 import io.sparkgrad.backend.SgdStep;
 import io.sparkgrad.backend.VectorKernels;
+import io.sparkgrad.backend.opencl.ClOptimizers;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -82,6 +84,18 @@ public final class SGD extends Optimizer {
         boolean nesterov = group.getBoolean("nesterov");
         boolean maximize = group.getBoolean("maximize");
 
+        if (DeviceCheck.anyOnDevice(param)
+                && ClOptimizers.canUpdate(param, grad, momentum != 0 ? state.buffer("momentum_buffer") : null)) {
+            // In place on the device: no host copy of the parameter, gradient or buffer.
+            boolean first = momentum != 0 && state.buffer("momentum_buffer") == null;
+            Tensor buffer = momentum != 0 ? state.zerosBuffer("momentum_buffer", param) : null;
+            ClOptimizers.sgdStep(param, grad, buffer, lr, momentum, dampening, weightDecay, nesterov, maximize, first);
+            if (buffer != null) {
+                buffer.storage().bumpVersion();
+            }
+            param.storage().bumpVersion();
+            return;
+        }
         if (updateFloat32(param, grad, state, lr, momentum, dampening, weightDecay, nesterov, maximize)) {
             return;
         }

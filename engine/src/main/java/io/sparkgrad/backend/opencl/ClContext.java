@@ -190,7 +190,7 @@ final class ClContext {
      * ops, built as one program so each dtype still costs one build.
      */
     private static String mathSource() {
-        return resource("math.cl") + "\n" + resource("pool.cl");
+        return resource("math.cl") + "\n" + resource("pool.cl") + "\n" + resource("optim.cl");
     }
 
     private static String resource(String file) {

@@ -552,7 +552,7 @@ public final class ClOps {
         return t.device().equals(d) ? t : upload(t, d);
     }
 
-    private static void scalarArg(KernelArgs args, DType dtype, double v) {
+    static void scalarArg(KernelArgs args, DType dtype, double v) {
         if (dtype == DType.FLOAT64) {
             args.f64(v);
         } else {
