@@ -1,5 +1,6 @@
 package io.sparkgrad.spark.ml;
 
+import io.sparkgrad.Device;
 import io.sparkgrad.Tensor;
 import io.sparkgrad.autograd.GradMode;
 import io.sparkgrad.nn.Module;
@@ -35,6 +36,9 @@ import java.util.NoSuchElementException;
  * <p>A row whose features are null, NaN or infinite, or of the wrong length, fails the task with
  * an {@link InvalidRowException} naming the column, the problem, the partition and the row
  * ({@code handleInvalid = "error"}), or is dropped ({@code "skip"}).
+ *
+ * <p>With a device other than cpu ({@link #withDevice}), each partition moves its network to that
+ * device of its executor once, and each batch there and its outputs back.
  */
 final class BatchScorer implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -63,6 +67,8 @@ final class BatchScorer implements Serializable {
     private final boolean skipInvalid;
     /** The shape of one example as the network takes it (e.g. {@code {1, 28, 28}}), or null for a flat vector. */
     private int[] exampleShape;
+    /** The model's device setting (cpu, opencl, opencl:N), resolved on each executor. */
+    private String device = "cpu";
 
     BatchScorer(SerializableSupplier<? extends Module> factory, Broadcast<byte[]> weights, String featuresCol,
             int numFeatures, int numOutputs, Head head, boolean[] columns, boolean skipInvalid) {
@@ -79,6 +85,12 @@ final class BatchScorer implements Serializable {
     /** Feeds the network {@code [n, exampleShape...]} instead of {@code [n, numFeatures]}. */
     BatchScorer withExampleShape(int[] shape) {
         this.exampleShape = shape == null ? null : shape.clone();
+        return this;
+    }
+
+    /** Scores on the device {@code setting} names on each executor (see {@link ScoringDevice}). */
+    BatchScorer withDevice(String setting) {
+        this.device = setting;
         return this;
     }
 
@@ -133,15 +145,20 @@ final class BatchScorer implements Serializable {
             if (!rows.hasNext()) {
                 return rows;
             }
+            Device device = ScoringDevice.pick(s.device);
             Module net = Weights.build(s.factory, s.weights.value(), "the broadcast model weights");
+            if (!device.isCpu()) {
+                net.to(device);
+            }
             TaskContext task = TaskContext.get();
             int partition = task == null ? -1 : task.partitionId();
-            return new Batches(rows, net, partition);
+            return new Batches(rows, net, device, partition);
         }
 
         private final class Batches implements Iterator<Row> {
             private final Iterator<Row> in;
             private final Module net;
+            private final Device device;
             private final int partition;
             private final float[] x = new float[BATCH_ROWS * s.numFeatures];
             private final List<Row> pending = new ArrayList<>(BATCH_ROWS);
@@ -149,9 +166,10 @@ final class BatchScorer implements Serializable {
             private int next;
             private long rowIndex;
 
-            Batches(Iterator<Row> in, Module net, int partition) {
+            Batches(Iterator<Row> in, Module net, Device device, int partition) {
                 this.in = in;
                 this.net = net;
+                this.device = device;
                 this.partition = partition;
             }
 
@@ -200,13 +218,14 @@ final class BatchScorer implements Serializable {
                 System.arraycopy(x, 0, batch, 0, batch.length);
                 Tensor y;
                 try (GradMode.Guard g = GradMode.noGrad()) {
-                    y = net.apply(Tensor.wrap(batch, shape(n)));
+                    Tensor input = Tensor.wrap(batch, shape(n));
+                    y = net.apply(device.isCpu() ? input : input.to(device));
                 }
                 if (y.numel() != n * s.numOutputs) {
                     throw new IllegalStateException("the network returned shape " + java.util.Arrays.toString(y.shape())
                             + " for a batch of " + n + " rows; expected " + n + " × " + s.numOutputs);
                 }
-                return y.contiguousData().toFloatArray();
+                return y.device().isCpu() ? y.contiguousData().toFloatArray() : y.toFloatArray();
             }
 
             private int[] shape(int n) {

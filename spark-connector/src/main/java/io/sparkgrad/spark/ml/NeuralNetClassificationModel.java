@@ -74,7 +74,8 @@ public final class NeuralNetClassificationModel extends NeuralNetModel<NeuralNet
         boolean[] columns = {!getRawPredictionCol().isEmpty(), !getProbabilityCol().isEmpty(),
                 !getPredictionCol().isEmpty()};
         return new BatchScorer(networkFactory(), weights, getFeaturesCol(), numFeatures(), numClasses(),
-                BatchScorer.Head.CLASSIFIER, columns, "skip".equalsIgnoreCase(getHandleInvalid()));
+                BatchScorer.Head.CLASSIFIER, columns, "skip".equalsIgnoreCase(getHandleInvalid()))
+                .withDevice(getDevice());
     }
 
     @Override

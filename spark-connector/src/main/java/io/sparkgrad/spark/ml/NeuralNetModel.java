@@ -110,6 +110,16 @@ public abstract class NeuralNetModel<M extends NeuralNetModel<M>> extends Model<
         return self();
     }
 
+    /**
+     * Where the executors score in {@link #transform}: {@code cpu}, {@code opencl} (each executor
+     * picks one of its OpenCL devices) or {@code opencl:N}; a fitted model starts with its
+     * estimator's setting.
+     */
+    public M setDevice(String value) {
+        set(device(), value);
+        return self();
+    }
+
     // ------------------------------------------------------------------ the network
 
     /** The factory of the network: the {@link #moduleFactory()} param, or the perceptron the params describe. */

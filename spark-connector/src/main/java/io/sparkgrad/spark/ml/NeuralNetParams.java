@@ -137,7 +137,7 @@ public interface NeuralNetParams extends HasFeaturesCol, HasLabelCol, HasPredict
         return getOrDefault(lrSchedule());
     }
 
-    /** Where the executors train: cpu, or an OpenCL device each executor picks. */
+    /** Where the executors train and a model scores: cpu, or an OpenCL device each executor picks. */
     default Param<String> device() {
         return new Param<>(this, "device",
                 "where each executor trains its replica: 'cpu', 'opencl' (each executor picks one of its OpenCL "

@@ -34,7 +34,8 @@ public final class NeuralNetRegressionModel extends NeuralNetModel<NeuralNetRegr
     @Override
     BatchScorer scorer(Broadcast<byte[]> weights) {
         return new BatchScorer(networkFactory(), weights, getFeaturesCol(), numFeatures(), 1,
-                BatchScorer.Head.REGRESSOR, new boolean[] {true}, "skip".equalsIgnoreCase(getHandleInvalid()));
+                BatchScorer.Head.REGRESSOR, new boolean[] {true}, "skip".equalsIgnoreCase(getHandleInvalid()))
+                .withDevice(getDevice());
     }
 
     @Override

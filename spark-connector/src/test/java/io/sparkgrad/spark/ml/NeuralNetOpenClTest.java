@@ -2,6 +2,8 @@ package io.sparkgrad.spark.ml;
 
 import io.sparkgrad.backend.opencl.ClPlatforms;
 import org.apache.spark.ml.evaluation.MulticlassClassificationEvaluator;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -10,6 +12,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -60,6 +63,36 @@ class NeuralNetOpenClTest {
         double acc = new MulticlassClassificationEvaluator().setMetricName("accuracy").evaluate(onCl.transform(test));
         assertTrue(acc > 0.9, "accuracy of the OpenCL-trained model: " + acc);
         assertEquals("opencl", onCl.getDevice());
+    }
+
+    /**
+     * The model scores where its device param says: the same CPU-trained model transformed with
+     * device=opencl gives the CPU's outputs to float tolerance, and a device the executor lacks
+     * fails the transform naming it (so the setting is read there, not ignored).
+     */
+    @Test
+    void transformScoresOnTheModelsDevice() {
+        NeuralNetClassificationModel model = quick("cpu").fit(train);
+        List<Row> cpu = model.transform(test).select("rawPrediction", "probability", "prediction").collectAsList();
+        NeuralNetClassificationModel onCl = model.copy(ParamMap.empty()).setDevice("opencl");
+        assertEquals("opencl", onCl.getDevice());
+        List<Row> cl = onCl.transform(test).select("rawPrediction", "probability", "prediction").collectAsList();
+        assertEquals(cpu.size(), cl.size());
+        for (int i = 0; i < cpu.size(); i++) {
+            for (int c = 0; c < 2; c++) {
+                double[] e = ((Vector) cpu.get(i).get(c)).toArray();
+                double[] a = ((Vector) cl.get(i).get(c)).toArray();
+                assertEquals(e.length, a.length);
+                for (int k = 0; k < e.length; k++) {
+                    assertEquals(e[k], a[k], 1e-5 * Math.abs(e[k]) + 1e-6, "row " + i + " column " + c + " output " + k);
+                }
+            }
+            assertEquals(cpu.get(i).getDouble(2), cl.get(i).getDouble(2), "row " + i + " prediction");
+        }
+        String absent = "opencl:" + ClPlatforms.count();
+        Exception e = assertThrows(Exception.class,
+                () -> model.copy(ParamMap.empty()).setDevice(absent).transform(test).collectAsList());
+        assertTrue(String.valueOf(e.getMessage()).contains(absent), e.getMessage());
     }
 
     @Test
