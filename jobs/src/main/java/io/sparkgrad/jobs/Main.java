@@ -25,20 +25,23 @@ public final class Main {
             + "Run JOB --help for its options.\n";
 
     public static void main(String[] args) {
-        exit(run(args, System.out, System.err), args);
+        // Decided before the job runs: a job stops the session it started, and whether Spark has
+        // cleared its default session by the time the job returns is no basis for an exit status.
+        boolean hosted = SparkSession.getActiveSession().isDefined() || SparkSession.getDefaultSession().isDefined();
+        exit(run(args, System.out, System.err), args, hosted);
     }
 
     /**
      * Ends a job's {@code main} with {@code code}: returns on success; on failure exits the JVM with the
-     * status, as spark-submit users expect, unless the job ran inside an application that owns the
-     * Spark session (a Databricks JAR task, a notebook): there it throws, so the host marks the run
-     * failed without its JVM being shut down.
+     * status, as spark-submit users expect, unless the job runs inside an application that already had
+     * a Spark session when {@code main} began ({@code hosted}: a Databricks JAR task, a notebook):
+     * there it throws, so the host marks the run failed without its JVM being shut down.
      */
-    static void exit(int code, String[] args) {
+    static void exit(int code, String[] args, boolean hosted) {
         if (code == 0) {
             return;
         }
-        if (SparkSession.getDefaultSession().isDefined()) {
+        if (hosted) {
             throw new IllegalStateException("sparkgrad " + (args.length > 0 ? args[0] : "") + " failed with exit status "
                     + code + " (the reason is on stderr)");
         }

@@ -42,4 +42,13 @@ class HelpTest {
         assertEquals(0, help.code());
         assertTrue(help.out().contains("train") && help.out().contains("evaluate") && help.out().contains("predict"));
     }
+
+    @Test
+    void aFailedJobThrowsInsteadOfExitingWhenItRunsInsideAnotherApplication() {
+        Main.exit(0, new String[] {"train"}, true);
+        Main.exit(0, new String[] {"train"}, false);
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> Main.exit(2, new String[] {"predict"}, true));
+        assertEquals("sparkgrad predict failed with exit status 2 (the reason is on stderr)", e.getMessage());
+    }
 }
