@@ -158,6 +158,57 @@ final class Common {
                 a.longValue("limit", 0, Long.MAX_VALUE), partitions);
     }
 
+    /**
+     * Checks before Spark starts what the file system alone can tell, so a mistyped path fails at
+     * once (exit status 2, nothing written) rather than after a session has started: {@code --input}
+     * matches something, {@code --model} exists (evaluate, predict) or {@code --model-spec} is a valid
+     * spec (train), and a directory {@code --output} is free (unless {@code --overwrite}). The jobs
+     * check all of it again on the session's Hadoop configuration.
+     *
+     * @param scoring            whether the job scores with a {@code --model} (else it trains)
+     * @param outputIsDirectory  whether {@code --output} is a directory the job creates
+     */
+    static void precheck(Cli.Args a, boolean scoring, boolean outputIsDirectory) {
+        Configuration conf = hadoopConf();
+        if (scoring) {
+            Path model = new Path(a.require("model"));
+            try {
+                if (!model.getFileSystem(conf).exists(model)) {
+                    throw new BadInputException("--model: " + model + " does not exist");
+                }
+            } catch (IOException e) {
+                throw new BadInputException("--model: cannot read " + model + ": " + e.getMessage(), e);
+            }
+        } else if (a.string("model-spec") != null) {
+            readSpec(conf, a.string("model-spec"));
+        }
+        if (outputIsDirectory) {
+            OutputDir.prepare(conf, a.require("output"), a.flag("overwrite"), "--output");
+        }
+        Inputs.checkExists(conf, a.require("input"), "--input");
+    }
+
+    /**
+     * The Hadoop configuration of the session the job will use: the running one's, or, before a
+     * session exists, Hadoop's defaults with the {@code spark.hadoop.*} settings of the submitted
+     * Spark configuration (what Spark itself adds to them).
+     */
+    static Configuration hadoopConf() {
+        if (SparkSession.getActiveSession().isDefined()) {
+            return SparkSession.getActiveSession().get().sessionState().newHadoopConf();
+        }
+        if (SparkSession.getDefaultSession().isDefined()) {
+            return SparkSession.getDefaultSession().get().sessionState().newHadoopConf();
+        }
+        Configuration conf = new Configuration();
+        for (scala.Tuple2<String, String> kv : new org.apache.spark.SparkConf().getAll()) {
+            if (kv._1().startsWith("spark.hadoop.")) {
+                conf.set(kv._1().substring("spark.hadoop.".length()), kv._2());
+            }
+        }
+        return conf;
+    }
+
     /** Reads and checks a JSON model spec from any Hadoop file system. */
     static ModelSpec readSpec(Configuration conf, String file) {
         try {

@@ -59,6 +59,7 @@ public final class Evaluate {
 
     private static int evaluate(Cli.Args a, PrintStream out, PrintStream err) throws Exception {
         String handleInvalid = a.choice("handle-invalid", "error", "skip");
+        Common.precheck(a, true, false);
         try (Spark spark = Spark.start("sparkgrad evaluate", a)) {
             SparkSession s = spark.session();
             String outFile = a.string("output");

@@ -52,6 +52,7 @@ public final class Predict {
 
     private static int predict(Cli.Args a, PrintStream out, PrintStream err) throws Exception {
         String outputFormat = a.choice("output-format", "parquet", "arrow");
+        Common.precheck(a, true, true);
         try (Spark spark = Spark.start("sparkgrad predict", a)) {
             SparkSession s = spark.session();
             OutputDir output = OutputDir.prepare(s.sessionState().newHadoopConf(), a.require("output"),

@@ -190,6 +190,7 @@ public final class Train {
 
         int run() throws Exception {
             long start = System.nanoTime();
+            Common.precheck(a, false, true);
             try (Spark spark = Spark.start("sparkgrad train", a)) {
                 SparkSession s = spark.session();
                 Configuration conf = s.sessionState().newHadoopConf();

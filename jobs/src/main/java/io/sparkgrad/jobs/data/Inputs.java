@@ -1,6 +1,7 @@
 package io.sparkgrad.jobs.data;
 
 import io.sparkgrad.jobs.cli.UsageException;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.ml.feature.VectorAssembler;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.sql.DataFrameReader;
@@ -43,6 +44,15 @@ public final class Inputs {
      */
     public record Source(String path, InputFormat format, String labels, boolean csvHeader, String csvSep,
             int numFeatures, long limit, int partitions) {
+    }
+
+    /**
+     * Checks that {@code path} (a file, a directory or a glob) exists, with {@code conf}.
+     *
+     * @throws BadInputException naming {@code option} when it does not
+     */
+    public static void checkExists(Configuration conf, String path, String option) {
+        DataFiles.list(conf, path, option, true);
     }
 
     /** The format {@code source} resolves to (detected when not given). */
