@@ -305,6 +305,10 @@ public final class Train {
 
         private NeuralNetEstimator<?, ?> estimator(String featuresCol, String label, ModelSpec spec, String ckpt) {
             NeuralNetEstimator<?, ?> e = classification ? new NeuralNetClassifier() : new NeuralNetRegressor();
+            // Each fit runs one epoch at the rate fitEpochs sets, which the trainer applies at the start of that
+            // epoch (also when it resumes inside it); the trainer's own schedule would see maxEpochs = e + 1 and
+            // bend that rate, so it stays constant and this job's --lr-schedule is the only one.
+            e.setLrSchedule("constant");
             e.setFeaturesCol(featuresCol).setLabelCol(label).setOptimizer(optimizer).setLearningRate(schedule.lr())
                     .setBatchSize(batch).setSeed(seed).setLocalSteps(localSteps).setValidationFraction(validation)
                     .setEarlyStoppingPatience(patience).setHandleInvalid(handleInvalid).setCheckpointDir(ckpt)
