@@ -92,7 +92,7 @@ final class JobsTestSupport {
 
     /**
      * Seeded blobs: {@code n} rows, {@code d} features in [0, 1], {@code classes} classes, each class
-     * a cloud around its own centre, well enough apart that a small network separates them.
+     * a cloud (noise 0.06 per feature) around its own centre, the centres at least 0.5 apart.
      */
     static final class Blobs {
         final int n;
@@ -109,9 +109,11 @@ final class JobsTestSupport {
             SplittableRandom c0 = new SplittableRandom(seed);
             double[][] centres = new double[classes][d];
             for (int c = 0; c < classes; c++) {
-                for (int j = 0; j < d; j++) {
-                    centres[c][j] = 0.2 + 0.6 * c0.nextDouble();
-                }
+                do { // at least 0.5 from every other centre: ten times the noise, so a small network separates them
+                    for (int j = 0; j < d; j++) {
+                        centres[c][j] = 0.2 + 0.6 * c0.nextDouble();
+                    }
+                } while (closest(centres, c) < 0.5);
             }
             SplittableRandom r = new SplittableRandom(seed * 1_000_003L + n);
             x = new double[n][d];
@@ -122,6 +124,19 @@ final class JobsTestSupport {
                     x[i][j] = Math.min(1, Math.max(0, centres[y[i]][j] + 0.06 * gaussian(r)));
                 }
             }
+        }
+
+        /** The distance from centre {@code c} to the nearest centre before it. */
+        private static double closest(double[][] centres, int c) {
+            double best = Double.POSITIVE_INFINITY;
+            for (int o = 0; o < c; o++) {
+                double sq = 0;
+                for (int j = 0; j < centres[c].length; j++) {
+                    sq += (centres[c][j] - centres[o][j]) * (centres[c][j] - centres[o][j]);
+                }
+                best = Math.min(best, Math.sqrt(sq));
+            }
+            return best;
         }
 
         private static double gaussian(SplittableRandom r) {
