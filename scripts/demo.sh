@@ -26,9 +26,7 @@ mkdir -p "$work"
 # Build what is missing or older than its sources (engine, connector and jobs, installed for the classpath below).
 if [ ! -f "$jar" ] || [ -n "$(find pom.xml engine spark-connector jobs -newer "$jar" \( -name '*.java' -o -name pom.xml \) -print -quit)" ]; then
     echo "demo: building the jobs jar" >&2
-    # jobs/ is built on its own (-f) while it is outside the reactor (see the parent pom).
-    { mvn_quiet -o -DskipTests install >/dev/null 2>&1 && mvn_quiet -o -DskipTests install -f jobs/pom.xml >/dev/null 2>&1; } \
-        || { mvn_quiet -DskipTests install >&2 && mvn_quiet -DskipTests install -f jobs/pom.xml >&2; }
+    mvn_quiet -o -DskipTests install -pl jobs -am >/dev/null 2>&1 || mvn_quiet -DskipTests install -pl jobs -am >&2
 fi
 
 # Spark's runtime classpath from Maven Central (no Spark distribution needed); Sparkgrad itself comes from the jar.
