@@ -215,6 +215,49 @@ class TrainJobTest {
     }
 
     @Test
+    void aRunResumedInsideAnEpochTakesThatEpochsScheduledRate() throws Exception {
+        // Synchronous steps (several per epoch), epoch 2 at half the rate of epoch 1.
+        List<String> run = List.of("--input", data, "--layers", "8", "--epochs", "2", "--batch", "50", "--lr", "0.03",
+                "--lr-schedule", "step", "--lr-gamma", "0.5", "--local-steps", "1", "--validation", "0");
+        Path full = tmp.resolve("full2");
+        Result a = train(with(run, "--output", full.toString()));
+        assertEquals(0, a.code(), a::toString);
+
+        // A run with a checkpoint after every step, "killed" one step before its end: the trainer keeps the two
+        // newest checkpoints, and without the last one the newest is inside epoch 2.
+        Path ckpt = tmp.resolve("ckpt-steps");
+        Result b = train(with(run, "--checkpoint-dir", ckpt.toString(), "--checkpoint-interval", "1", "--output",
+                tmp.resolve("killed").toString()));
+        assertEquals(0, b.code(), b::toString);
+        List<String> files = JobsTestSupport.list(ckpt).stream().filter(n -> n.matches("checkpoint-\\d+\\.safetensors"))
+                .toList(); // sorted by name, and the step numbers have the same width
+        assertEquals(2, files.size(), files::toString);
+        Files.delete(ckpt.resolve(files.get(1)));
+        long kept = Long.parseLong(files.get(0).replaceAll("\\D", ""));
+
+        Path resumed = tmp.resolve("resumed-inside");
+        Result c = train(with(run, "--checkpoint-dir", ckpt.toString(), "--checkpoint-interval", "1", "--resume",
+                "--output", resumed.toString()));
+        assertEquals(0, c.code(), c::toString);
+        assertTrue(c.err().contains("at step " + kept + " (1 of 2 epochs done, continuing inside epoch 2)"),
+                c::toString);
+        JsonNode epochs = JSON.readTree(resumed.resolve("metrics.json").toFile()).get("epochs");
+        assertEquals(0.015, epochs.get(1).get("learning_rate").asDouble(), 1e-15);
+        // The last step at any other rate than epoch 2's would leave other weights.
+        Map<String, Tensor> x = SafeTensors.load(full.resolve("weights.safetensors")).tensors();
+        Map<String, Tensor> y = SafeTensors.load(resumed.resolve("weights.safetensors")).tensors();
+        for (String k : x.keySet()) {
+            assertArrayEquals(x.get(k).toFloatArray(), y.get(k).toFloatArray(), 1e-6f, k);
+        }
+    }
+
+    private static String[] with(List<String> base, String... more) {
+        List<String> all = new java.util.ArrayList<>(base);
+        all.addAll(List.of(more));
+        return all.toArray(new String[0]);
+    }
+
+    @Test
     void earlyStoppingKeepsTheBestEpoch() throws Exception {
         // Labels that are noise: the network can only overfit, so the validation loss soon stops improving.
         Blobs b = new Blobs(200, 6, 3, 12);
