@@ -29,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -95,6 +96,8 @@ class SubmitIT {
         assertTrue(train.out().contains("validation accuracy: "), train::toString);
         assertTrue(train.err().contains("3000 rows of 'features'"), train::toString);
         assertTrue(train.err().matches("(?s).*epoch 2/2  loss \\d\\.\\d{4}  val_loss.*"), train::toString);
+        // No terminal (output to files): plain lines, never a bar redrawn with carriage returns.
+        assertFalse(train.err().contains("\r"), train::toString);
 
         // The outputs: the Spark ML model directory, the weights, the metrics and the curve.
         assertTrue(Files.isDirectory(model.resolve("model/metadata")), train::toString);
