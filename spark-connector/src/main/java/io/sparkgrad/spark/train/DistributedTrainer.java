@@ -96,7 +96,8 @@ import java.util.function.Consumer;
  */
 public final class DistributedTrainer {
     private static final Logger LOG = LoggerFactory.getLogger(DistributedTrainer.class);
-    private static final String FORMAT = "sparkgrad.checkpoint.v1";
+    /** v2: with a checksum of the contents ({@link CheckpointDigest}). */
+    private static final String FORMAT = "sparkgrad.checkpoint.v2";
 
     private final TrainerConfig config;
     private Consumer<EpochStats> epochListener = s -> { };
@@ -128,6 +129,7 @@ public final class DistributedTrainer {
      * @throws IllegalArgumentException for a missing or mistyped column, no usable rows, a model that does not fit the data
      * @throws IllegalStateException for Spark settings that cannot work (Kryo registration, result size limits),
      *                               or a checkpoint directory holding a different run
+     * @throws StepTimeoutException  when a step's jobs run longer than {@link TrainerConfig#stepTimeout()}
      */
     public TrainingResult fit(Dataset<Row> train, Dataset<Row> validation) {
         Objects.requireNonNull(train, "train");
@@ -246,6 +248,7 @@ public final class DistributedTrainer {
         private final TreePlan valPlan;
         private final StepTask.Run run;
         private final CheckpointStore store;
+        private final StepWatchdog watchdog;
         private final int batchesPerEpoch;
         private final int roundsPerEpoch;
         private final int localSteps;
@@ -307,9 +310,17 @@ public final class DistributedTrainer {
                     valData != null ? ", from the validation DataFrame" : "", data.numPartitions(), params.size(),
                     batchesPerEpoch, cfg.batchSize(), localSteps,
                     cfg.localSteps() == TrainerConfig.AUTO_LOCAL_STEPS ? " (chosen: localSteps = auto)" : "", plan);
+            // Last: it starts a timer thread, which run() stops.
+            this.watchdog = new StepWatchdog(jsc.sc(), cfg.stepTimeout(), runId);
         }
 
         TrainingResult run() {
+            try (StepWatchdog closing = watchdog) {
+                return train();
+            }
+        }
+
+        private TrainingResult train() {
             if (store != null) {
                 restore();
             }
@@ -393,14 +404,14 @@ public final class DistributedTrainer {
             long t0 = System.nanoTime();
             int first = round * localSteps;
             int batches = Math.min(localSteps, batchesPerEpoch - first);
-            jsc.setJobDescription(String.format(Locale.ROOT, "sparkgrad epoch %d/%d step %d/%d (global step %d)",
-                    epoch + 1, cfg.maxEpochs(), round + 1, roundsPerEpoch, step + 1));
+            String description = String.format(Locale.ROOT, "sparkgrad epoch %d/%d step %d/%d (global step %d)",
+                    epoch + 1, cfg.maxEpochs(), round + 1, roundsPerEpoch, step + 1);
+            jsc.setJobDescription(description);
             Broadcast<float[]> bc = jsc.broadcast(params.flatten());
             GradientAggregator.Sums sums;
             try {
-                sums = aggregate(data.blocks().mapPartitionsWithIndex(new StepTask(run, bc, epoch, first, batches,
-                        cfg.learningRate(epoch)), true),
-                        plan);
+                sums = watchdog.run(description, () -> aggregate(data.blocks().mapPartitionsWithIndex(
+                        new StepTask(run, bc, epoch, first, batches, cfg.learningRate(epoch)), true), plan));
             } finally {
                 bc.destroy();
             }
@@ -429,13 +440,14 @@ public final class DistributedTrainer {
                 return new double[] {Double.NaN, Double.NaN};
             }
             int kind = valData != null ? ArrowBlock.TRAIN : ArrowBlock.VALIDATION;
-            jsc.setJobDescription(String.format(Locale.ROOT, "sparkgrad epoch %d/%d validation", epoch + 1,
-                    cfg.maxEpochs()));
+            String description = String.format(Locale.ROOT, "sparkgrad epoch %d/%d validation", epoch + 1,
+                    cfg.maxEpochs());
+            jsc.setJobDescription(description);
             Broadcast<float[]> bc = jsc.broadcast(params.flatten());
             GradientAggregator.Sums s;
             try {
-                s = aggregate(ds.blocks().mapPartitionsWithIndex(new EvalTask(run, ds.id(), kind, valPlan, bc), true),
-                        valPlan);
+                s = watchdog.run(description, () -> aggregate(ds.blocks().mapPartitionsWithIndex(
+                        new EvalTask(run, ds.id(), kind, valPlan, bc), true), valPlan));
             } finally {
                 bc.destroy();
             }
@@ -499,7 +511,8 @@ public final class DistributedTrainer {
             SafeTensors.Contents c = loaded.contents();
             Map<String, String> meta = c.metadata();
             if (!FORMAT.equals(meta.get("sparkgrad.format"))) {
-                throw new IllegalStateException(loaded.path() + " is not a Sparkgrad trainer checkpoint");
+                throw new IllegalStateException(loaded.path() + " is not a checkpoint of this version of the Sparkgrad "
+                        + "trainer (sparkgrad.format is " + meta.get("sparkgrad.format") + ", expected " + FORMAT + ")");
             }
             expect(loaded, "sparkgrad.seed", Long.toString(cfg.seed()), "seed");
             expect(loaded, "sparkgrad.batchSize", Integer.toString(cfg.batchSize()), "batchSize");
@@ -515,16 +528,16 @@ public final class DistributedTrainer {
             optimizer.loadStateDict(StateDict.select(c.tensors(), meta, "optimizer."));
             Tensor best = c.tensors().get("best_parameters");
             bestParams = best == null ? null : best.toFloatArray();
-            step = Long.parseLong(meta.get("sparkgrad.step"));
-            epoch = Integer.parseInt(meta.get("sparkgrad.epoch"));
-            round = Integer.parseInt(meta.get("sparkgrad.round"));
-            epochLoss = Double.parseDouble(meta.get("sparkgrad.epochLoss"));
-            epochWeight = Double.parseDouble(meta.get("sparkgrad.epochWeight"));
-            epochRows = Long.parseLong(meta.get("sparkgrad.epochRows"));
-            bestLoss = Double.parseDouble(meta.get("sparkgrad.bestLoss"));
-            bestEpoch = Integer.parseInt(meta.get("sparkgrad.bestEpoch"));
-            badEpochs = Integer.parseInt(meta.get("sparkgrad.badEpochs"));
-            stoppedEarly = Boolean.parseBoolean(meta.get("sparkgrad.stoppedEarly"));
+            step = loaded.longValue("sparkgrad.step");
+            epoch = loaded.intValue("sparkgrad.epoch");
+            round = loaded.intValue("sparkgrad.round");
+            epochLoss = loaded.doubleValue("sparkgrad.epochLoss");
+            epochWeight = loaded.doubleValue("sparkgrad.epochWeight");
+            epochRows = loaded.longValue("sparkgrad.epochRows");
+            bestLoss = loaded.doubleValue("sparkgrad.bestLoss");
+            bestEpoch = loaded.intValue("sparkgrad.bestEpoch");
+            badEpochs = loaded.intValue("sparkgrad.badEpochs");
+            stoppedEarly = loaded.booleanValue("sparkgrad.stoppedEarly");
             resumedFrom = step;
             dirty = false;
             LOG.info("sparkgrad: resumed from {} (step {}, epoch {}, mini-batch {} of {})", loaded.path(), step,

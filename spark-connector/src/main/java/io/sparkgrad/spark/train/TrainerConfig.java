@@ -3,6 +3,7 @@ package io.sparkgrad.spark.train;
 import io.sparkgrad.nn.Module;
 
 import java.io.Serializable;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -58,6 +59,14 @@ public final class TrainerConfig implements Serializable {
     /** Local steps per synchronisation when none is set: {@link #AUTO_LOCAL_STEPS}. */
     public static final int DEFAULT_LOCAL_STEPS = AUTO_LOCAL_STEPS;
 
+    /**
+     * How long one step (or one validation pass) may take before the trainer gives up on it: 30
+     * minutes. That is far beyond any healthy step (tens of milliseconds to minutes for big models
+     * on big partitions, including Spark's retries of tasks lost with an executor), and short enough
+     * that a hung task does not hold a cluster for a night.
+     */
+    public static final Duration DEFAULT_STEP_TIMEOUT = Duration.ofMinutes(30);
+
     private final SerializableSupplier<? extends Module> model;
     private final LossFunction loss;
     private final int numClasses;
@@ -72,6 +81,7 @@ public final class TrainerConfig implements Serializable {
     private final String checkpointDir;
     private final int checkpointInterval;
     private final int keepCheckpoints;
+    private final Duration stepTimeout;
     private final double validationFraction;
     private final int earlyStoppingPatience;
     private final HandleInvalid handleInvalid;
@@ -102,6 +112,7 @@ public final class TrainerConfig implements Serializable {
         this.checkpointDir = b.checkpointDir;
         this.checkpointInterval = b.checkpointInterval;
         this.keepCheckpoints = b.keepCheckpoints;
+        this.stepTimeout = b.stepTimeout;
         this.validationFraction = b.validationFraction;
         this.earlyStoppingPatience = b.earlyStoppingPatience;
         this.handleInvalid = b.handleInvalid;
@@ -138,6 +149,7 @@ public final class TrainerConfig implements Serializable {
         b.checkpointDir = checkpointDir;
         b.checkpointInterval = checkpointInterval;
         b.keepCheckpoints = keepCheckpoints;
+        b.stepTimeout = stepTimeout;
         b.validationFraction = validationFraction;
         b.earlyStoppingPatience = earlyStoppingPatience;
         b.handleInvalid = handleInvalid;
@@ -244,9 +256,23 @@ public final class TrainerConfig implements Serializable {
         return checkpointInterval;
     }
 
-    /** How many of the newest checkpoints to keep (older ones are deleted after a new one is in place). */
+    /**
+     * How many of the newest checkpoints to keep (older ones are deleted after a new one is in
+     * place); at least 2, so that a damaged newest checkpoint has a previous one to fall back to.
+     */
     public int keepCheckpoints() {
         return keepCheckpoints;
+    }
+
+    /**
+     * The longest one step's Spark jobs (or one validation pass) may run; then they are cancelled,
+     * their tasks interrupted, and the fit fails with a {@link StepTimeoutException} naming the step
+     * and this setting, instead of waiting forever on a task that never returns. The last checkpoint
+     * is left intact, so a new fit resumes from it. {@link Duration#ZERO}: no limit. Default
+     * {@link #DEFAULT_STEP_TIMEOUT}.
+     */
+    public Duration stepTimeout() {
+        return stepTimeout;
     }
 
     /** The share of the training rows held out for validation (0: none, or a validation DataFrame). */
@@ -319,6 +345,7 @@ public final class TrainerConfig implements Serializable {
                 + ", localSteps=" + (localSteps == AUTO_LOCAL_STEPS ? "auto" : Integer.toString(localSteps))
                 + (localSteps != 1 ? ", outerOptimizer=" + outerOptimizer : "")
                 + ", checkpointDir=" + checkpointDir + ", checkpointInterval=" + checkpointInterval
+                + ", stepTimeout=" + stepTimeout
                 + ", validationFraction=" + validationFraction + ", earlyStoppingPatience=" + earlyStoppingPatience
                 + ", handleInvalid=" + handleInvalid.sparkName()
                 + ", features=" + (featureCols != null ? Arrays.toString(featureCols) : featuresCol)
@@ -343,7 +370,8 @@ public final class TrainerConfig implements Serializable {
         private OptimizerSpec outerOptimizer = OptimizerSpec.averaging();
         private String checkpointDir;
         private int checkpointInterval;
-        private int keepCheckpoints = 2;
+        private int keepCheckpoints = CheckpointStore.MIN_KEEP;
+        private Duration stepTimeout = DEFAULT_STEP_TIMEOUT;
         private double validationFraction;
         private int earlyStoppingPatience;
         private HandleInvalid handleInvalid = HandleInvalid.ERROR;
@@ -431,6 +459,12 @@ public final class TrainerConfig implements Serializable {
 
         public Builder keepCheckpoints(int value) {
             this.keepCheckpoints = value;
+            return this;
+        }
+
+        /** See {@link TrainerConfig#stepTimeout()}; {@link Duration#ZERO} for no limit. */
+        public Builder stepTimeout(Duration value) {
+            this.stepTimeout = Objects.requireNonNull(value, "stepTimeout");
             return this;
         }
 
@@ -531,7 +565,15 @@ public final class TrainerConfig implements Serializable {
             positive("batchSize", batchSize);
             positive("maxEpochs", maxEpochs);
             nonNegative("localSteps", localSteps);
-            positive("keepCheckpoints", keepCheckpoints);
+            if (keepCheckpoints < CheckpointStore.MIN_KEEP) {
+                throw new IllegalArgumentException("keepCheckpoints must be >= " + CheckpointStore.MIN_KEEP
+                        + " (the newest checkpoint and the one to fall back to if it is damaged), got "
+                        + keepCheckpoints);
+            }
+            if (stepTimeout.isNegative()) {
+                throw new IllegalArgumentException("stepTimeout must be positive, or zero for no limit, got "
+                        + stepTimeout);
+            }
             nonNegative("maxSteps", maxSteps);
             nonNegative("checkpointInterval", checkpointInterval);
             nonNegative("earlyStoppingPatience", earlyStoppingPatience);

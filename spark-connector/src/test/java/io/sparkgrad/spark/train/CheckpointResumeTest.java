@@ -105,6 +105,33 @@ class CheckpointResumeTest {
     }
 
     @Test
+    void aDamagedNewestCheckpointIsReportedSetAsideAndTheRunResumesFromThePreviousOne() throws IOException {
+        TrainingResult full = DistributedTrainer.fit(df, cfg("full"));
+        DistributedTrainer.fit(df, cfg("damaged").toBuilder().maxSteps(11).build());
+        Path dir = tmp.resolve("damaged");
+        Path newest = dir.resolve("checkpoint-000000000011.safetensors");
+        // Damage that only the checksum can see: one bit of the last weight value. Hadoop's own .crc
+        // (the local file system keeps one; object stores do not) goes too, so the trainer's check is
+        // the one that catches it.
+        Files.delete(dir.resolve(".checkpoint-000000000011.safetensors.crc"));
+        byte[] bytes = Files.readAllBytes(newest);
+        bytes[bytes.length - 2] ^= 0x01;
+        Files.write(newest, bytes);
+
+        TrainingResult resumed;
+        try (LogCapture log = LogCapture.of(CheckpointStore.class)) {
+            resumed = DistributedTrainer.fit(df, cfg("damaged"));
+            String lines = String.join("\n", log.lines());
+            assertTrue(lines.contains("checkpoint-000000000011.safetensors is damaged: its contents do not match its "
+                    + "checksum") && lines.contains("falling back to checkpoint-000000000008.safetensors"), lines);
+        }
+        assertEquals(8, resumed.resumedFromStep());
+        assertArrayEquals(params(full), params(resumed), "the same parameters as the uninterrupted run");
+        assertTrue(files("damaged").stream().anyMatch(n -> n.matches("checkpoint-000000000011\\.safetensors\\.\\d+\\.corrupt")),
+                "the damaged file is kept aside: " + files("damaged"));
+    }
+
+    @Test
     void localStepsWithAnOuterMomentumResumeExactlyToo() {
         TrainerConfig k = cfg("k-full").toBuilder().localSteps(2).outerOptimizer(OptimizerSpec.nesterovOuter())
                 .optimizer(OptimizerSpec.sgd(0.1)).build();
