@@ -297,6 +297,8 @@ public final class DistributedTrainer {
             this.localSteps = cfg.localSteps() != TrainerConfig.AUTO_LOCAL_STEPS ? cfg.localSteps()
                     : LocalStepsPolicy.choose(params.size(), cfg.batchSize(), data.numPartitions(), batchesPerEpoch);
             this.roundsPerEpoch = (batchesPerEpoch + localSteps - 1) / localSteps;
+            MemoryPreflight.check(conf, params.size(), localSteps == 1 ? cfg.optimizer() : cfg.outerOptimizer(),
+                    plan.resultsAtDriver(), Runtime.getRuntime().maxMemory());
             this.optimizer = (localSteps == 1 ? cfg.optimizer() : cfg.outerOptimizer()).create(params.params());
             this.run = new StepTask.Run(runId, data.id(), layout, cfg, plan, params.size(), batchesPerEpoch,
                     localSteps);
