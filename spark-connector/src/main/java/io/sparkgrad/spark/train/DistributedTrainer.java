@@ -144,6 +144,10 @@ public final class DistributedTrainer {
         DataLayout layout = DataLayout.resolve(input, cfg.featuresCol(), cfg.featureCols(), cfg.labelCol(),
                 cfg.numClasses(), cfg.weightCol(), cfg.handleInvalid() == HandleInvalid.SKIP);
         checkInputShape(cfg, layout.numFeatures());
+        // Built before any Spark job: the pre-flight checks need its size, and a model that cannot
+        // fit must be refused before the data is converted (hours, for big data).
+        Module model = seededModel(cfg);
+        preflight(conf, cfg, new ParamLayout(model).size(), input.rdd().getNumPartitions());
         String previousDescription = jsc.getLocalProperty("spark.job.description");
         int previousThreads = Sparkgrad.threads();
         String runId = "sparkgrad-run-" + UUID.randomUUID();
@@ -163,7 +167,7 @@ public final class DistributedTrainer {
                 jsc.setJobDescription("sparkgrad: converting the validation data to Arrow");
                 valData = ConvertedData.convert(validation, layout, 0, cfg.seed(), "validation data");
             }
-            return new Loop(cfg, jsc, layout, data, valData, runId).run();
+            return new Loop(cfg, jsc, layout, data, valData, runId, model).run();
         } finally {
             cleanUp(data, valData, runId);
             jsc.setJobDescription(previousDescription);
@@ -221,6 +225,26 @@ public final class DistributedTrainer {
         }
     }
 
+    /** A new model from the factory with the engine's default generator seeded first, so the initial values are the seed's. */
+    private static Module seededModel(TrainerConfig cfg) {
+        synchronized (Generator.defaultGenerator()) {
+            Tensor.manualSeed(cfg.seed());
+            return cfg.newModel();
+        }
+    }
+
+    /**
+     * Fails, naming the setting to change, when a step's results cannot reach the driver or the
+     * model's buffers cannot fit the driver's or the executors' heap.
+     */
+    private static void preflight(SparkConf conf, TrainerConfig cfg, long parameters, int partitions) {
+        long resultBytes = 4L * parameters + 256;
+        TreePlan plan = TreePlan.choose(cfg, partitions, resultBytes,
+                conf.getSizeAsBytes("spark.driver.maxResultSize", "1g"));
+        plan.checkLimits(conf, resultBytes, parameters);
+        MemoryPreflight.check(conf, cfg, parameters, plan.resultsAtDriver(), Runtime.getRuntime().maxMemory());
+    }
+
     private static void checkInputShape(TrainerConfig cfg, int numFeatures) {
         int[] shape = cfg.inputShape();
         if (shape != null) {
@@ -270,7 +294,7 @@ public final class DistributedTrainer {
         private long resumedFrom;
 
         Loop(TrainerConfig cfg, JavaSparkContext jsc, DataLayout layout, ConvertedData data, ConvertedData valData,
-                String runId) {
+                String runId, Module model) {
             this.cfg = cfg;
             this.jsc = jsc;
             this.data = data;
@@ -282,23 +306,16 @@ public final class DistributedTrainer {
                         + (cfg.validationFraction() > 0 ? " (validationFraction " + cfg.validationFraction() + ")" : ""));
             }
             this.batchesPerEpoch = (int) Math.min(Integer.MAX_VALUE, (rows + cfg.batchSize() - 1) / cfg.batchSize());
-            synchronized (Generator.defaultGenerator()) {
-                Tensor.manualSeed(cfg.seed());
-                this.model = cfg.newModel();
-            }
+            this.model = model;
             model.train();
             this.params = new ParamLayout(model);
-            long resultBytes = 4L * params.size() + 256;
-            SparkConf conf = jsc.getConf();
-            long maxResult = conf.getSizeAsBytes("spark.driver.maxResultSize", "1g");
-            this.plan = TreePlan.choose(cfg, data.numPartitions(), resultBytes, maxResult);
-            plan.checkLimits(conf, resultBytes, params.size());
+            // The same tree the pre-flight checked (the converted data keeps the input's partitions).
+            this.plan = TreePlan.choose(cfg, data.numPartitions(), 4L * params.size() + 256,
+                    jsc.getConf().getSizeAsBytes("spark.driver.maxResultSize", "1g"));
             this.valPlan = valData == null ? plan : TreePlan.of(1, false, valData.numPartitions());
             this.localSteps = cfg.localSteps() != TrainerConfig.AUTO_LOCAL_STEPS ? cfg.localSteps()
                     : LocalStepsPolicy.choose(params.size(), cfg.batchSize(), data.numPartitions(), batchesPerEpoch);
             this.roundsPerEpoch = (batchesPerEpoch + localSteps - 1) / localSteps;
-            MemoryPreflight.check(conf, params.size(), localSteps == 1 ? cfg.optimizer() : cfg.outerOptimizer(),
-                    plan.resultsAtDriver(), Runtime.getRuntime().maxMemory());
             this.optimizer = (localSteps == 1 ? cfg.optimizer() : cfg.outerOptimizer()).create(params.params());
             this.run = new StepTask.Run(runId, data.id(), layout, cfg, plan, params.size(), batchesPerEpoch,
                     localSteps);

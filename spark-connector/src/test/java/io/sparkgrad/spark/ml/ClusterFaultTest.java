@@ -143,6 +143,7 @@ class ClusterFaultTest {
     @Order(1)
     @Timeout(value = 420, unit = TimeUnit.SECONDS)
     void killingTheDriverMidRunAndStartingANewOneOnTheSameCheckpointsEndsWithTheSameWeights() throws Exception {
+        deleteRecursively(RUN_DIR.resolve("driver-kill")); // an earlier run's checkpoints would be resumed
         Path checkpoints = Files.createDirectories(RUN_DIR.resolve("driver-kill/checkpoints"));
         Path output = RUN_DIR.resolve("driver-kill/out");
         SplittableRandom random = new SplittableRandom(FAULT_SEED);
@@ -283,6 +284,17 @@ class ClusterFaultTest {
         try (Stream<Path> files = Files.list(dir)) {
             return files.map(p -> p.getFileName().toString()).filter(n -> n.matches("checkpoint-\\d+\\.safetensors"))
                     .mapToLong(n -> Long.parseLong(n.substring("checkpoint-".length(), n.indexOf('.')))).max().orElse(-1);
+        }
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
         }
     }
 

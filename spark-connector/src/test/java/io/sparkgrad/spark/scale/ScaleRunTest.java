@@ -91,7 +91,8 @@ class ScaleRunTest {
 
     @Test
     void aModelTheDriverHeapCannotHoldIsRefusedBeforeTraining() {
-        // 40M parameters with Adam on local[2] need about 3 GiB; the test JVM has 2 GiB.
+        // 40M parameters with Adam on local[2] need about 3.7 GiB; the test JVM has 2 GiB. Refused before
+        // the data is converted: the model is built and measured first.
         SerializableSupplier<Module> big = () -> new Sequential(new Linear(100, 6300), new ReLU(), new Linear(6300, 6300),
                 new ReLU(), new Linear(6300, 10));
         Dataset<Row> df = new TeacherData(100, 32, 10, 3).frame(spark, 64, 2);

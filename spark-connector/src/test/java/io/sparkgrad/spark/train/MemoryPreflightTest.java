@@ -12,13 +12,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class MemoryPreflightTest {
     private static final long GIB = 1L << 30;
 
+    /** Synchronous steps (the optimizer on the driver); the model factory is never called here. */
+    private static TrainerConfig cfg(OptimizerSpec optimizer) {
+        return TrainerConfig.builder().model(SparkTestSupport.mlp(2, 2, 2)).numClasses(2).optimizer(optimizer)
+                .localSteps(1).build();
+    }
+
     @Test
     void theDriverEstimateCountsParametersGradientsStateBroadcastSumsAndLocalReplicas() {
-        // 1M parameters, Adam, 2 results at the driver (2 tree levels), 2 local tasks:
-        // 2 + 2 + 2 + 2 + 8 = 16 floats per parameter, plus a quarter.
-        assertEquals(4L * 16 * 1_000_000 * 5 / 4, MemoryPreflight.driverBytes(1_000_000, OptimizerSpec.adam(1e-3), 2, 2));
-        // Plain SGD on a cluster, 1 result: 2 + 0 + 2 + 1 = 5.
-        assertEquals(4L * 5 * 1_000_000 * 5 / 4, MemoryPreflight.driverBytes(1_000_000, OptimizerSpec.sgd(0.1), 1, 0));
+        // 1M parameters, Adam, 2 results at the driver (2 serialized, 2 tree levels), 2 local tasks:
+        // 2 + 2 + 2 + 2 + 2 + 10 = 20 floats per parameter, plus a quarter.
+        assertEquals(4L * 20 * 1_000_000 * 5 / 4, MemoryPreflight.driverBytes(1_000_000, 2, 2, 2, 0));
+        // Plain SGD on a cluster, 1 result: 2 + 0 + 2 + 1 + 1 = 6.
+        assertEquals(4L * 6 * 1_000_000 * 5 / 4, MemoryPreflight.driverBytes(1_000_000, 0, 1, 0, 0));
+        // Local steps with Adam inside and averaging outside: no state on the driver, 2 per local replica.
+        TrainerConfig local = cfg(OptimizerSpec.adam(1e-3)).toBuilder().localSteps(8).build();
+        assertEquals(0, MemoryPreflight.driverStateFloats(local));
+        assertEquals(2, MemoryPreflight.replicaStateFloats(local));
+        TrainerConfig auto = local.toBuilder().localSteps(TrainerConfig.AUTO_LOCAL_STEPS).build();
+        assertEquals(2, MemoryPreflight.driverStateFloats(auto), "K not known yet: the larger state");
         assertEquals(1, MemoryPreflight.stateFloats(OptimizerSpec.sgd(0.1).withMomentum(0.9)));
         assertEquals(2, MemoryPreflight.localThreads("local[2]"));
         assertEquals(3, MemoryPreflight.localThreads("local[3,2]"));
@@ -29,12 +41,13 @@ class MemoryPreflightTest {
     void fiftyMillionParametersWithAdamOnLocal2NeedMoreThanAOneGibDriver() {
         SparkConf conf = new SparkConf().set("spark.master", "local[2]");
         IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> MemoryPreflight.check(conf, 50_000_000, OptimizerSpec.adam(1e-3), 2, GIB));
-        assertTrue(e.getMessage().startsWith("a model of 50,000,000 parameters with adam needs about 3.7 GiB of driver heap"),
+                () -> MemoryPreflight.check(conf, cfg(OptimizerSpec.adam(1e-3)), 50_000_000, 2, GIB));
+        assertTrue(e.getMessage().startsWith("a model of 50,000,000 parameters with adam needs about 4.7 GiB of driver heap"),
                 e.getMessage());
-        assertTrue(e.getMessage().contains("raise spark.driver.memory") && e.getMessage().contains("at least 4.2 GiB")
+        assertTrue(e.getMessage().contains("raise spark.driver.memory") && e.getMessage().contains("at least 5.2 GiB")
                 && e.getMessage().contains("local[2]"), e.getMessage());
-        assertDoesNotThrow(() -> MemoryPreflight.check(conf, 50_000_000, OptimizerSpec.adam(1e-3), 2, 6 * GIB));
+        // What scripts/scale-run.sh gives it, and it trains there (RELIABILITY.md, Scale).
+        assertDoesNotThrow(() -> MemoryPreflight.check(conf, cfg(OptimizerSpec.adam(1e-3)), 50_000_000, 2, 6 * GIB));
     }
 
     @Test
@@ -42,18 +55,18 @@ class MemoryPreflightTest {
         SparkConf conf = new SparkConf().set("spark.master", "spark://127.0.0.1:7077")
                 .set("spark.executor.memory", "1g").set("spark.executor.cores", "4");
         IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> MemoryPreflight.check(conf, 50_000_000, OptimizerSpec.sgd(0.1), 1, 8 * GIB));
+                () -> MemoryPreflight.check(conf, cfg(OptimizerSpec.sgd(0.1)), 50_000_000, 1, 8 * GIB));
         assertTrue(e.getMessage().contains("4 concurrent task(s)") && e.getMessage().contains("raise spark.executor.memory"),
                 e.getMessage());
-        assertDoesNotThrow(() -> MemoryPreflight.check(conf.set("spark.executor.memory", "8g"), 50_000_000,
-                OptimizerSpec.sgd(0.1), 1, 8 * GIB));
+        assertDoesNotThrow(() -> MemoryPreflight.check(conf.set("spark.executor.memory", "8g"),
+                cfg(OptimizerSpec.sgd(0.1)), 50_000_000, 1, 8 * GIB));
     }
 
     @Test
     void aGradientOverSparksBlockLimitIsRefusedWhateverTheMemory() {
         SparkConf conf = new SparkConf().set("spark.master", "local[2]");
         IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> MemoryPreflight.check(conf, 600_000_000, OptimizerSpec.sgd(0.1), 1, 1024 * GIB));
+                () -> MemoryPreflight.check(conf, cfg(OptimizerSpec.sgd(0.1)), 600_000_000, 1, 1024 * GIB));
         assertTrue(e.getMessage().contains("over Spark's 2 GiB limit for one block"), e.getMessage());
     }
 }
