@@ -54,7 +54,7 @@ run() { # HEAP MODE ARGS...: one ScaleRun in its own JVM, timed; prints and logs
     echo "== scale-run $* (-Xmx$heap), load average before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$log"
     local status=0
     nice -n 19 /usr/bin/time -f "wall %e s, peak resident memory %M KiB, exit %x" \
-        java "${java_options[@]}" -Xss512k -Xmx"$heap" -Djava.io.tmpdir="$out_dir/tmp" \
+        java "${java_options[@]}" -Xss512k -Xmx"$heap" ${SCALE_JAVA_OPTS:-} -Djava.io.tmpdir="$out_dir/tmp" \
         -Dspark.local.dir="$out_dir/spark-local" -cp "$classpath" \
         io.sparkgrad.spark.scale.ScaleRun "$@" > "$out_dir/last.out" 2>&1 || status=$?
     { grep -E '^scale-run result:|^wall .* exit|Exception:' "$out_dir/last.out" || true; } | head -n 5 | tee -a "$log"
@@ -66,7 +66,12 @@ mkdir -p "$out_dir/tmp" "$out_dir/spark-local"
 for s in "${steps[@]}"; do
     case "$s" in
         generate) run 1g generate out="$data_dir" rows="$rows" ;;
-        train) run 1g train data="$data_dir" epochs=1 batch=4096 ;;
+        # 1 GiB must hold Spark's unified memory (cached blocks, execution), the Arrow encoding of the
+        # partitions being converted and the trainer's decoded-partition cache. With Spark's defaults
+        # (memory.fraction 0.6, 64 MiB partitions) and the cache's 40% of the heap, the conversion ran
+        # out of heap; small partitions and smaller shares for both leave room for the tasks.
+        train) SCALE_JAVA_OPTS="-Dsparkgrad.decodedCacheBytes=157286400" \
+               run 1g train data="$data_dir" epochs=1 batch=4096 maxPartitionBytes=24m memoryFraction=0.25 ;;
         bigmodel) run 6g bigmodel params=50000000 steps=3 batch=256 ;;
         refuse)
             if run 1g bigmodel params=50000000 steps=3 batch=256; then

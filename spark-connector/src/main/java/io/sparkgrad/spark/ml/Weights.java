@@ -20,6 +20,7 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * A model's weights as one immutable {@code byte[]} in safetensors format: what a model holds,
@@ -38,7 +39,9 @@ final class Weights {
     static byte[] encode(Map<String, Tensor> state, Map<String, String> metadata) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try {
-            SafeTensors.write(state, metadata, out);
+            // Sorted: the header lists metadata in the map's order, and Map.of's order changes from
+            // JVM to JVM, so the same weights would otherwise give different bytes in another JVM.
+            SafeTensors.write(state, new TreeMap<>(metadata), out);
         } catch (IOException e) {
             throw new UncheckedIOException("encoding a state dict as safetensors", e);
         }
