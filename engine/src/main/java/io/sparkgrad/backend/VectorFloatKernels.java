@@ -228,6 +228,42 @@ final class VectorFloatKernels implements VectorKernels {
     }
 
     @Override
+    public void adamStep(float[] p, int po, float[] d, int dOff, float[] m, int mo, float[] v, int vo, float[] vmax,
+                         int xo, int n, float sign, float wd, float decay, float beta1, float oneMinusBeta1,
+                         float beta2, float oneMinusBeta2, float eps, float negStepSize, float bc2Sqrt) {
+        FloatVector vSign = FloatVector.broadcast(S, sign);
+        FloatVector vWd = FloatVector.broadcast(S, wd);
+        FloatVector vDecay = FloatVector.broadcast(S, decay);
+        FloatVector vB1 = FloatVector.broadcast(S, beta1);
+        FloatVector vOmB1 = FloatVector.broadcast(S, oneMinusBeta1);
+        FloatVector vB2 = FloatVector.broadcast(S, beta2);
+        FloatVector vOmB2 = FloatVector.broadcast(S, oneMinusBeta2);
+        FloatVector vEps = FloatVector.broadcast(S, eps);
+        FloatVector vStep = FloatVector.broadcast(S, negStepSize);
+        FloatVector vBc2 = FloatVector.broadcast(S, bc2Sqrt);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector pi = FloatVector.fromArray(S, p, po + i).mul(vDecay);
+            FloatVector gi = vSign.mul(FloatVector.fromArray(S, d, dOff + i));
+            if (wd != 0) {
+                gi = gi.add(vWd.mul(pi));
+            }
+            FloatVector mi = FloatVector.fromArray(S, m, mo + i).mul(vB1).add(vOmB1.mul(gi));
+            FloatVector vi = FloatVector.fromArray(S, v, vo + i).mul(vB2).add(vOmB2.mul(gi).mul(gi));
+            mi.intoArray(m, mo + i);
+            vi.intoArray(v, vo + i);
+            if (vmax != null) {
+                vi = FloatVector.fromArray(S, vmax, xo + i).max(vi); // Math.max per lane: NaN propagates
+                vi.intoArray(vmax, xo + i);
+            }
+            FloatVector denom = vi.lanewise(VectorOperators.SQRT).div(vBc2).add(vEps);
+            pi.add(vStep.mul(mi).div(denom)).intoArray(p, po + i);
+        }
+        AdamStep.scalar(p, po + i, d, dOff + i, m, mo + i, v, vo + i, vmax, xo + i, n - i, sign, wd, decay, beta1,
+                oneMinusBeta1, beta2, oneMinusBeta2, eps, negStepSize, bc2Sqrt);
+    }
+
+    @Override
     public void reluBackward(float[] g, int go, float[] y, int yo, float[] o, int oo, int n) {
         int i = 0;
         FloatVector zero = FloatVector.zero(S);

@@ -45,6 +45,11 @@ public interface VectorKernels {
     void sgdStep(float[] p, int po, float[] d, int dOff, float[] b, int bo, int n, float lr, float wd, float sign,
                  float mu, float keep, boolean first, boolean nesterov);
 
+    /** One Adam/AdamW step over a run, rounding exactly as {@link AdamStep#scalar} (same arguments). */
+    void adamStep(float[] p, int po, float[] d, int dOff, float[] m, int mo, float[] v, int vo, float[] vmax, int xo,
+                  int n, float sign, float wd, float decay, float beta1, float oneMinusBeta1, float beta2,
+                  float oneMinusBeta2, float eps, float negStepSize, float bc2Sqrt);
+
     /** Maximum of a run (NaN if any element is NaN). */
     float max(float[] x, int xo, int n);
 

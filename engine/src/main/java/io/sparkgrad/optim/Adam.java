@@ -1,7 +1,10 @@
 package io.sparkgrad.optim;
 
+import io.sparkgrad.DType;
 import io.sparkgrad.Tensor;
+import io.sparkgrad.backend.AdamStep;
 import io.sparkgrad.backend.DeviceCheck;
+import io.sparkgrad.backend.VectorKernels;
 import io.sparkgrad.backend.opencl.ClOptimizers;
 
 import java.util.LinkedHashMap;
@@ -117,6 +120,10 @@ public final class Adam extends Optimizer {
             }
             return;
         }
+        if (updateFloat32(param, grad, state, amsgrad, maximize, decoupled, weightDecay, decay, beta1, beta2, eps,
+                stepSize, biasCorrection2Sqrt)) {
+            return;
+        }
         Elements p = Elements.of(param, "parameter");
         Elements d = Elements.of(grad, "gradient");
         Elements m = Elements.of(state.zerosBuffer("exp_avg", param), "exp_avg");
@@ -154,6 +161,50 @@ public final class Adam extends Optimizer {
         if (vmax != null) {
             vmax.commit();
         }
+    }
+
+    /**
+     * The same rule in float arithmetic for contiguous float32 parameters, gradients and moments
+     * (PyTorch computes float32 Adam in float32 too): in Vector API lanes when the module is
+     * present, else the same loop in {@link AdamStep}. False when a tensor does not qualify.
+     */
+    private static boolean updateFloat32(Tensor param, Tensor grad, ParamState state, boolean amsgrad,
+                                         boolean maximize, boolean decoupled, double weightDecay, double decay,
+                                         double beta1, double beta2, double eps, double stepSize, double bc2Sqrt) {
+        if (param.dtype() != DType.FLOAT32 || grad.dtype() != DType.FLOAT32 || !param.isContiguous()
+                || !grad.isContiguous() || param.storage() == grad.storage() || DeviceCheck.anyOnDevice(param, grad)) {
+            return false;
+        }
+        Tensor m = state.zerosBuffer("exp_avg", param);
+        Tensor v = state.zerosBuffer("exp_avg_sq", param);
+        Tensor vmax = amsgrad ? state.zerosBuffer("max_exp_avg_sq", param) : null;
+        for (Tensor t : new Tensor[] {m, v, vmax}) {
+            if (t != null && (t.dtype() != DType.FLOAT32 || !t.isContiguous() || DeviceCheck.anyOnDevice(t))) {
+                return false;
+            }
+        }
+        float[] x = vmax == null ? null : vmax.storage().floats();
+        int xo = vmax == null ? 0 : vmax.storageOffset();
+        float sign = maximize ? -1f : 1f;
+        float wd = decoupled ? 0f : (float) weightDecay;
+        float dec = decoupled ? (float) decay : 1f;
+        if (VectorKernels.available()) {
+            VectorKernels.INSTANCE.adamStep(param.storage().floats(), param.storageOffset(), grad.storage().floats(),
+                    grad.storageOffset(), m.storage().floats(), m.storageOffset(), v.storage().floats(),
+                    v.storageOffset(), x, xo, param.numel(), sign, wd, dec, (float) beta1, (float) (1 - beta1),
+                    (float) beta2, (float) (1 - beta2), (float) eps, (float) -stepSize, (float) bc2Sqrt);
+        } else {
+            AdamStep.scalar(param.storage().floats(), param.storageOffset(), grad.storage().floats(),
+                    grad.storageOffset(), m.storage().floats(), m.storageOffset(), v.storage().floats(),
+                    v.storageOffset(), x, xo, param.numel(), sign, wd, dec, (float) beta1, (float) (1 - beta1),
+                    (float) beta2, (float) (1 - beta2), (float) eps, (float) -stepSize, (float) bc2Sqrt);
+        }
+        for (Tensor t : new Tensor[] {param, m, v, vmax}) {
+            if (t != null) {
+                t.storage().bumpVersion();
+            }
+        }
+        return true;
     }
 
     /**
