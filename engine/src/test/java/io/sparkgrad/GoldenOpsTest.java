@@ -37,7 +37,7 @@ import org.junit.jupiter.api.TestFactory;
  * (non-contiguous ones permuted from a contiguous base, as the script does), run through the Java
  * op, and compared to within {@value #TOL} absolute plus {@value #TOL} relative.
  */
-class GoldenOpsTest {
+public class GoldenOpsTest {
     /** Absolute and relative tolerance for float64 results. */
     static final double TOL = 1e-10;
 
@@ -68,13 +68,23 @@ class GoldenOpsTest {
 
     @TestFactory
     Stream<DynamicNode> goldenOps() {
+        return goldenOps(Device.CPU, TOL);
+    }
+
+    /**
+     * The same cases with every input, index and upstream gradient placed on {@code device} (a
+     * permuted input is permuted there, so the device sees the view), outputs and gradients
+     * required to stay on it and compared, after {@code .cpu()}, to PyTorch's within {@code tol}
+     * absolute plus {@code tol} relative. The backend suites call this.
+     */
+    public static Stream<DynamicNode> goldenOps(Device device, double tol) {
         JsonNode index = read("/golden/ops/index.json");
         List<DynamicNode> ops = new ArrayList<>();
         for (JsonNode file : index.get("files")) {
             JsonNode doc = read("/golden/ops/" + file.asText());
             List<DynamicTest> cases = new ArrayList<>();
             for (JsonNode c : doc.get("cases")) {
-                cases.add(DynamicTest.dynamicTest(c.get("id").asText(), () -> check(c)));
+                cases.add(DynamicTest.dynamicTest(c.get("id").asText(), () -> check(c, device, tol)));
             }
             ops.add(DynamicContainer.dynamicContainer(doc.get("op").asText(), cases));
         }
@@ -82,15 +92,16 @@ class GoldenOpsTest {
         return ops.stream();
     }
 
-    private static void check(JsonNode c) {
+    private static void check(JsonNode c, Device device, double tol) {
         String id = c.get("id").asText();
         Map<String, Tensor> inputs = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> e : c.get("inputs").properties()) {
-            inputs.put(e.getKey(), input(e.getValue()));
+            inputs.put(e.getKey(), input(e.getValue(), device));
         }
         Tensor out = run(c.get("op").asText(), c.get("params"), inputs);
 
-        assertClose(id + " forward", c.get("output"), out);
+        assertEquals(device, out.device(), id + ": output device");
+        assertClose(id + " forward", c.get("output"), out, tol);
 
         if (!c.has("grads")) {
             return;
@@ -103,11 +114,12 @@ class GoldenOpsTest {
             fail(id + ": grad_fn is " + javaName + ", PyTorch 1.13 records " + torchName);
         }
 
-        out.backward(tensor(c.get("g")));
+        out.backward(tensor(c.get("g")).to(device));
         for (Map.Entry<String, JsonNode> e : c.get("grads").properties()) {
             Tensor leaf = inputs.get(e.getKey());
             assertNotNull(leaf.grad(), id + ": input " + e.getKey() + " got no gradient");
-            assertClose(id + " grad of " + e.getKey(), e.getValue(), leaf.grad());
+            assertEquals(device, leaf.grad().device(), id + ": device of the gradient of " + e.getKey());
+            assertClose(id + " grad of " + e.getKey(), e.getValue(), leaf.grad(), tol);
         }
     }
 
@@ -235,9 +247,9 @@ class GoldenOpsTest {
 
     // ------------------------------------------------------------------ reading tensors
 
-    /** An input as the script made it: contiguous, then permuted if asked, then marked as a leaf. */
-    private static Tensor input(JsonNode spec) {
-        Tensor t = tensor(spec);
+    /** An input as the script made it: contiguous (on {@code device}), then permuted if asked, then marked as a leaf. */
+    private static Tensor input(JsonNode spec, Device device) {
+        Tensor t = tensor(spec).to(device);
         if (spec.has("permute")) {
             t = t.permute(ints(spec.get("permute")));
             assertTrue(!t.isContiguous() || t.numel() <= 1, "permuted input should be non-contiguous");
@@ -283,14 +295,14 @@ class GoldenOpsTest {
         return v;
     }
 
-    /** Same shape, float64, and every element within TOL + TOL·|expected| (NaN matches NaN, infinities exactly). */
-    static void assertClose(String what, JsonNode expectedSpec, Tensor actual) {
+    /** Same shape, float64, and every element within tol + tol·|expected| (NaN matches NaN, infinities exactly). */
+    static void assertClose(String what, JsonNode expectedSpec, Tensor actual, double tol) {
         int[] shape = ints(expectedSpec.get("shape"));
         assertArrayEquals(shape, actual.shape(), what + ": shape " + Shapes.str(actual.shape())
                 + ", PyTorch gives " + Shapes.str(shape));
         assertEquals(DType.FLOAT64, actual.dtype(), what + ": dtype");
         double[] expected = doubles(expectedSpec.get("values"));
-        double[] got = actual.toDoubleArray();
+        double[] got = actual.cpu().toDoubleArray();
         for (int i = 0; i < expected.length; i++) {
             double e = expected[i];
             double g = got[i];
@@ -298,7 +310,7 @@ class GoldenOpsTest {
             if (Double.isNaN(e) || Double.isInfinite(e)) {
                 ok = Double.compare(e, g) == 0;
             } else {
-                ok = Math.abs(g - e) <= TOL + TOL * Math.abs(e);
+                ok = Math.abs(g - e) <= tol + tol * Math.abs(e);
             }
             if (!ok) {
                 fail(what + ": element " + i + " (flat, row-major) is " + g + ", PyTorch gives " + e
