@@ -173,6 +173,88 @@ public final class GradCheck {
      * with finite differences of the first gradient ({@code gradgradcheck}).
      */
     public void checkSecondOrder(Function<List<Tensor>, Tensor> f, Tensor... inputs) {
+        Tensor[] extended = withUpstream(f, inputs);
+        GradCheck second = of(op + " (second order)").eps(eps).atol(atol).rtol(rtol).seed(seed);
+        second.constant.addAll(constant);
+        second.check(firstGradient(f, inputs.length), extended);
+    }
+
+    /**
+     * Runs the case forward and backward (upstream gradient seeded as in {@link #check}) on the CPU
+     * and again with every input on {@code device}, in the same layout (strides, offset and
+     * aliasing kept over a device copy of its storage), and requires the device's output and the
+     * gradient of every differentiable input to stay on the device and to agree with the CPU's
+     * within {@code tol + tol·|cpu|} (NaN matches NaN). Backend suites use this instead of finite
+     * differences.
+     */
+    public void checkOnDevice(Device device, double tol, Function<List<Tensor>, Tensor> f, Tensor... inputs) {
+        List<Integer> diff = differentiable(inputs);
+        List<Tensor> cpuLeaves = prepare(inputs);
+        Tensor cpuOut = f.apply(cpuLeaves);
+        requireFloat64Output(cpuOut);
+        Tensor g = Tensor.randn(DType.FLOAT64, new Generator(seed), cpuOut.shape());
+        Tensor[] cpuGrads = analytic(cpuOut, cpuLeaves, diff, g);
+
+        List<Tensor> devLeaves = new ArrayList<>(inputs.length);
+        for (Tensor leaf : cpuLeaves) {
+            Storage whole = leaf.storage();
+            int length = leaf.dtype() == DType.FLOAT64 ? whole.doubles().length : whole.longs().length;
+            Tensor copy = Tensor.view(whole, new int[] {length}, new int[] {1}, 0).detach().to(device);
+            Tensor devLeaf = Tensor.view(copy.storage(), leaf.shape(), leaf.stride(), leaf.storageOffset());
+            if (leaf.requiresGrad()) {
+                devLeaf.requiresGrad_();
+            }
+            devLeaves.add(devLeaf);
+        }
+        Tensor devOut = f.apply(devLeaves);
+        if (!device.equals(devOut.device())) {
+            throw new AssertionError(op + ": output is on " + devOut.device() + ", inputs on " + device);
+        }
+        compare("output", cpuOut, devOut, tol);
+        Tensor[] devGrads = analytic(devOut, devLeaves, diff, g.to(device));
+        for (int k = 0; k < diff.size(); k++) {
+            if (!device.equals(devGrads[k].device())) {
+                throw new AssertionError(op + ": gradient of input " + diff.get(k) + " is on " + devGrads[k].device());
+            }
+            compare("gradient of input " + diff.get(k), cpuGrads[k], devGrads[k], tol);
+        }
+    }
+
+    /** {@link #checkOnDevice} for the first gradient (with its graph) as a function of the inputs and g. */
+    public void checkSecondOrderOnDevice(Device device, double tol, Function<List<Tensor>, Tensor> f, Tensor... inputs) {
+        GradCheck second = of(op + " (second order)").seed(seed);
+        second.constant.addAll(constant);
+        second.checkOnDevice(device, tol, firstGradient(f, inputs.length), withUpstream(f, inputs));
+    }
+
+    private void compare(String what, Tensor cpu, Tensor dev, double tol) {
+        if (!Arrays.equals(cpu.shape(), dev.shape())) {
+            throw new AssertionError(op + ": " + what + " has shape " + Shapes.str(dev.shape()) + " on the device, "
+                    + Shapes.str(cpu.shape()) + " on the CPU");
+        }
+        double[] e = cpu.toDoubleArray();
+        double[] a = dev.cpu().toDoubleArray();
+        StringBuilder report = new StringBuilder();
+        int mismatches = 0;
+        for (int i = 0; i < e.length; i++) {
+            boolean ok = Math.abs(a[i] - e[i]) <= tol + tol * Math.abs(e[i]) || (Double.isNaN(e[i]) && Double.isNaN(a[i]))
+                    || (Double.isInfinite(e[i]) && e[i] == a[i]);
+            if (!ok) {
+                if (mismatches < MAX_REPORTED) {
+                    report.append(String.format("%n  element %s (flat %d): device %.12g, CPU %.12g",
+                            Arrays.toString(unravel(i, cpu.shape())), i, a[i], e[i]));
+                }
+                mismatches++;
+            }
+        }
+        if (mismatches > 0) {
+            throw new AssertionError(op + ": " + what + " differs from the CPU's at " + mismatches + " of " + e.length
+                    + " elements (tolerance " + tol + "):" + report + (mismatches > MAX_REPORTED ? "\n  …" : ""));
+        }
+    }
+
+    /** The inputs followed by a seeded random upstream gradient of f's output shape. */
+    private Tensor[] withUpstream(Function<List<Tensor>, Tensor> f, Tensor[] inputs) {
         Tensor probe;
         try (var noGrad = GradMode.noGrad()) {
             probe = f.apply(prepare(inputs));
@@ -181,11 +263,15 @@ public final class GradCheck {
         Tensor g = Tensor.randn(DType.FLOAT64, new Generator(seed ^ 0x5EC0D), probe.shape());
         Tensor[] extended = Arrays.copyOf(inputs, inputs.length + 1);
         extended[inputs.length] = g;
+        return extended;
+    }
 
-        Function<List<Tensor>, Tensor> firstGradient = in -> {
+    /** The flattened first gradient of f (with its graph), as a function of f's inputs and the upstream gradient. */
+    private static Function<List<Tensor>, Tensor> firstGradient(Function<List<Tensor>, Tensor> f, int arity) {
+        return in -> {
             try (var enable = GradMode.enableGrad()) {
-                List<Tensor> xs = in.subList(0, inputs.length);
-                Tensor gOut = in.get(inputs.length);
+                List<Tensor> xs = in.subList(0, arity);
+                Tensor gOut = in.get(arity);
                 List<Tensor> wrt = new ArrayList<>();
                 for (Tensor x : xs) {
                     if (x.requiresGrad()) {
@@ -198,15 +284,13 @@ public final class GradCheck {
                         : new ArrayList<>(java.util.Collections.nCopies(wrt.size(), (Tensor) null));
                 List<Tensor> flat = new ArrayList<>();
                 for (int i = 0; i < wrt.size(); i++) {
-                    Tensor gi = grads.get(i) == null ? Tensor.zeros(DType.FLOAT64, wrt.get(i).shape()) : grads.get(i);
+                    Tensor gi = grads.get(i) == null
+                            ? Tensor.zeros(DType.FLOAT64, wrt.get(i).shape()).to(wrt.get(i).device()) : grads.get(i);
                     flat.add(gi.reshape(-1));
                 }
                 return Tensor.cat(flat, 0);
             }
         };
-        GradCheck second = of(op + " (second order)").eps(eps).atol(atol).rtol(rtol).seed(seed);
-        second.constant.addAll(constant);
-        second.check(firstGradient, extended);
     }
 
     // ------------------------------------------------------------------ internals
@@ -273,7 +357,7 @@ public final class GradCheck {
             Tensor gk = grads.get(k);
             Tensor x = wrt.get(k);
             if (gk == null) {
-                gk = Tensor.zeros(DType.FLOAT64, x.shape());
+                gk = Tensor.zeros(DType.FLOAT64, x.shape()).to(x.device());
             }
             if (!Arrays.equals(gk.shape(), x.shape()) || gk.dtype() != DType.FLOAT64) {
                 throw new AssertionError(op + ": gradient of input " + diff.get(k) + " is " + gk.dtype() + " "

@@ -7,16 +7,21 @@ import io.sparkgrad.autograd.Node;
 import io.sparkgrad.autograd.SavedTensor;
 import io.sparkgrad.functional.F;
 import io.sparkgrad.functional.Reduction;
+import org.junit.jupiter.api.DynamicContainer;
+import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
+import java.lang.reflect.Method;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -34,12 +39,16 @@ import static org.junit.jupiter.api.DynamicTest.dynamicTest;
  * <p>Each {@code @TestFactory} draws its shapes and values from its own seeded {@link Random}, so
  * every case is reproducible; the name of a case lists its input shapes and layouts.
  */
-class OpGradientTest {
+public class OpGradientTest {
     private static final DType F64 = DType.FLOAT64;
     private static final Reduction[] REDUCTIONS = {Reduction.MEAN, Reduction.SUM, Reduction.NONE};
 
     /** JUnit makes a new instance per factory, so each factory sees the same sequence on every run. */
     private final Random rng = new Random(0x5A4C6AADL);
+
+    /** Null: check against finite differences; else compare with the CPU on this device ({@link #onDevice}). */
+    private Device device;
+    private double deviceTol;
 
     // ================================================================== elementwise
 
@@ -410,16 +419,18 @@ class OpGradientTest {
         Tensor c32 = Tensor.of(new float[] {0.5f, -1.25f, 2f}, 3);
         Tensor s32 = Tensor.scalar(1.5, DType.FLOAT32);
         Tensor x = make(NORMAL, Form.SWAPPED, 2, 3);
+        // The constant joins its partner's device (itself on the CPU), so the device suites can run these.
+        Function<Tensor, Tensor> c = t -> c32.to(t.device());
         return List.of(
-                gc("float64 + float32", in -> in.get(0).add(c32), x),
-                gc("float32 - float64", in -> c32.sub(in.get(0)), x),
-                gc("float64 * float32", in -> in.get(0).mul(c32), x),
-                gc("float32 / float64", in -> c32.div(in.get(0)), make(NONZERO, Form.CONTIGUOUS, 2, 3)),
-                gc("float64 ^ float32", in -> in.get(0).pow(c32), make(POSITIVE, Form.STEPPED, 2, 3)),
+                gc("float64 + float32", in -> in.get(0).add(c.apply(in.get(0))), x),
+                gc("float32 - float64", in -> c.apply(in.get(0)).sub(in.get(0)), x),
+                gc("float64 * float32", in -> in.get(0).mul(c.apply(in.get(0))), x),
+                gc("float32 / float64", in -> c.apply(in.get(0)).div(in.get(0)), make(NONZERO, Form.CONTIGUOUS, 2, 3)),
+                gc("float64 ^ float32", in -> in.get(0).pow(c.apply(in.get(0))), make(POSITIVE, Form.STEPPED, 2, 3)),
                 gc("float64 * float32 0-d", in -> in.get(0).mul(s32), x),
-                gc("where(c, float64, float32)", in -> Tensor.where(in.get(1), in.get(0), c32), x, mask(2, 3)),
-                gc("cat(float64, float32)", in -> Tensor.cat(List.of(in.get(0), c32.reshape(1, 3)), 0), x),
-                gc("mseLoss(float64, float32)", in -> F.mseLoss(in.get(0), c32), x));
+                gc("where(c, float64, float32)", in -> Tensor.where(in.get(1), in.get(0), c.apply(in.get(0))), x, mask(2, 3)),
+                gc("cat(float64, float32)", in -> Tensor.cat(List.of(in.get(0), c.apply(in.get(0)).reshape(1, 3)), 0), x),
+                gc("mseLoss(float64, float32)", in -> F.mseLoss(in.get(0), c.apply(in.get(0))), x));
     }
 
     // ================================================================== in place
@@ -1106,20 +1117,59 @@ class OpGradientTest {
     // ================================================================== helpers
 
     /** One first-order gradient check, named after the op and its inputs' shapes and layouts. */
-    private static DynamicTest gc(String op, Function<List<Tensor>, Tensor> f, Tensor... inputs) {
+    private DynamicTest gc(String op, Function<List<Tensor>, Tensor> f, Tensor... inputs) {
         return gc(op, check -> check, f, inputs);
     }
 
-    /** As {@link #gc(String, Function, Tensor...)} with settings (constant inputs, step) changed. */
-    private static DynamicTest gc(String op, UnaryOperator<GradCheck> settings, Function<List<Tensor>, Tensor> f,
-                                  Tensor... inputs) {
+    /**
+     * As {@link #gc(String, Function, Tensor...)} with settings (constant inputs, step) changed; on
+     * a {@link #device}, the same case compared with the CPU instead of finite differences.
+     */
+    private DynamicTest gc(String op, UnaryOperator<GradCheck> settings, Function<List<Tensor>, Tensor> f,
+                           Tensor... inputs) {
         String name = op + " " + describe(inputs);
+        if (device != null) {
+            Device on = device;
+            return dynamicTest(name, () -> settings.apply(GradCheck.of(name)).checkOnDevice(on, deviceTol, f, inputs));
+        }
         return dynamicTest(name, () -> settings.apply(GradCheck.of(name)).check(f, inputs));
     }
 
-    private static DynamicTest gg(String op, Function<List<Tensor>, Tensor> f, Tensor... inputs) {
+    private DynamicTest gg(String op, Function<List<Tensor>, Tensor> f, Tensor... inputs) {
         String name = op + " " + describe(inputs);
+        if (device != null) {
+            Device on = device;
+            return dynamicTest("second order: " + name,
+                    () -> GradCheck.of(name).checkSecondOrderOnDevice(on, deviceTol, f, inputs));
+        }
         return dynamicTest("second order: " + name, () -> GradCheck.gradgradcheck(name, f, inputs));
+    }
+
+    /**
+     * Every {@code @TestFactory} of this class, each from a fresh instance (as JUnit builds them, so
+     * the seeded shapes and values are the same), with each case run on the CPU and with its inputs
+     * on {@code device} and compared within {@code tol} absolute plus relative, instead of against
+     * finite differences. The hand-computed {@code @Test}s are not included. Backend suites call this.
+     */
+    public static Stream<DynamicNode> onDevice(Device device, double tol) {
+        List<DynamicNode> groups = new ArrayList<>();
+        for (Method m : OpGradientTest.class.getDeclaredMethods()) {
+            if (!m.isAnnotationPresent(TestFactory.class)) {
+                continue;
+            }
+            OpGradientTest suite = new OpGradientTest();
+            suite.device = device;
+            suite.deviceTol = tol;
+            try {
+                @SuppressWarnings("unchecked")
+                List<DynamicTest> cases = (List<DynamicTest>) m.invoke(suite);
+                groups.add(DynamicContainer.dynamicContainer(m.getName(), cases));
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("cannot build " + m.getName(), e);
+            }
+        }
+        groups.sort(Comparator.comparing(DynamicNode::getDisplayName));
+        return groups.stream();
     }
 
     private static String describe(Tensor... inputs) {
