@@ -22,8 +22,9 @@ import java.util.regex.Pattern;
  * <p>With a terminal ({@link Mode#BAR}) one line per epoch is redrawn in place (at most five times
  * a second): a bar, rows done, rows/s, time left and the loss; at the end of the epoch it becomes
  * the epoch's summary line. Without one ({@link Mode#LINES}) a plain line is printed at each quarter
- * of an epoch and one per epoch, so logs stay short. The trainer reports losses per epoch, so the
- * loss shown while an epoch runs is the previous epoch's ("prev loss").
+ * of an epoch and one per epoch, so logs stay short. The loss shown while an epoch runs is the
+ * epoch's running mean, which the trainer puts on each step's job description; before the
+ * epoch's first step has finished, the previous epoch's ("prev loss").
  */
 public final class Progress extends SparkListener {
     /** How progress is shown. */
@@ -42,6 +43,7 @@ public final class Progress extends SparkListener {
     }
 
     private static final Pattern STEP = Pattern.compile("sparkgrad epoch (\\d+)/\\d+ step (\\d+)/(\\d+)");
+    private static final Pattern RUNNING_LOSS = Pattern.compile("running loss (\\S+)");
     private static final long REDRAW_NANOS = 200_000_000L;
     private static final int BAR_WIDTH = 24;
 
@@ -59,6 +61,8 @@ public final class Progress extends SparkListener {
     private long lastDraw;
     private int lastQuarter;
     private double previousLoss = Double.NaN;
+    private double runningLoss = Double.NaN;
+    private final Map<Integer, Double> runningLossOfJob = new HashMap<>();
     private int drawn;
 
     /**
@@ -79,8 +83,12 @@ public final class Progress extends SparkListener {
         Matcher m = d == null ? null : STEP.matcher(d);
         if (m != null && m.find()) {
             int[] s = {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3))};
+            Matcher loss = RUNNING_LOSS.matcher(d);
             synchronized (this) {
                 running.put(start.jobId(), s);
+                if (loss.find()) {
+                    runningLossOfJob.put(start.jobId(), Double.parseDouble(loss.group(1)));
+                }
                 started(s[0], s[1]);
             }
         }
@@ -90,7 +98,11 @@ public final class Progress extends SparkListener {
     public void onJobEnd(SparkListenerJobEnd end) {
         synchronized (this) {
             int[] s = running.remove(end.jobId());
+            Double loss = runningLossOfJob.remove(end.jobId());
             if (s != null && end.jobResult() == JobSucceeded$.MODULE$) {
+                if (loss != null) {
+                    runningLoss(s[0], loss);
+                }
                 step(s[0], s[1], s[2]);
             }
         }
@@ -105,6 +117,14 @@ public final class Progress extends SparkListener {
             stepsDone = step - 1;
             lastQuarter = 0;
             lastDraw = 0;
+            runningLoss = Double.NaN;
+        }
+    }
+
+    /** The mean loss of epoch {@code e}'s steps so far, shown instead of the previous epoch's. */
+    synchronized void runningLoss(int e, double loss) {
+        if (e == epoch && e > finished) {
+            runningLoss = loss;
         }
     }
 
@@ -158,7 +178,9 @@ public final class Progress extends SparkListener {
         }
         b.append(String.format(Locale.ROOT, "%s/%s rows  %s rows/s  %s left", count(rows), count(rowsPerEpoch),
                 count(Math.round(rate)), Double.isNaN(left) ? "?" : clock(left)));
-        if (!Double.isNaN(previousLoss)) {
+        if (!Double.isNaN(runningLoss)) {
+            b.append(String.format(Locale.ROOT, "  loss %.4f", runningLoss));
+        } else if (!Double.isNaN(previousLoss)) {
             b.append(String.format(Locale.ROOT, "  prev loss %.4f", previousLoss));
         }
         return b.toString();

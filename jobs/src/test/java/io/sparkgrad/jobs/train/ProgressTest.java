@@ -1,11 +1,15 @@
 package io.sparkgrad.jobs.train;
 
 import io.sparkgrad.spark.train.EpochStats;
+import org.apache.spark.scheduler.JobSucceeded$;
+import org.apache.spark.scheduler.SparkListenerJobEnd;
+import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Properties;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -55,6 +59,29 @@ class ProgressTest {
         assertTrue(s.contains("\repoch 1/2  loss 0.5000") && s.contains("lr 0.0100\n\repoch 2/2 ["), s);
         assertTrue(s.endsWith("prev loss 0.5000"), s);
         assertTrue(s.contains("\repoch 2/2 [############............] 6400/12.8k rows"), s);
+    }
+
+    @Test
+    void theEpochsRunningLossFromTheJobDescriptionReplacesThePreviousLoss() {
+        Progress p = new Progress(out, Progress.Mode.LINES, 12_800, 2);
+        p.step(1, 4, 4);
+        p.epochDone(stats(1), 0.01);
+        p.onJobStart(jobStart(10, "sparkgrad epoch 2/2 step 1/4 (global step 5)"));
+        p.onJobEnd(new SparkListenerJobEnd(10, 0L, JobSucceeded$.MODULE$));
+        p.onJobStart(jobStart(11, "sparkgrad epoch 2/2 step 2/4 (global step 6) running loss 0.2500"));
+        p.onJobEnd(new SparkListenerJobEnd(11, 0L, JobSucceeded$.MODULE$));
+        p.onJobStart(jobStart(12, "sparkgrad epoch 2/2 step 3/4 (global step 7) running loss 0.2250"));
+        p.onJobEnd(new SparkListenerJobEnd(12, 0L, JobSucceeded$.MODULE$));
+        String[] lines = printed().split("\n");
+        assertTrue(lines[lines.length - 3].endsWith("prev loss 0.5000"), printed()); // after step 1: none yet
+        assertTrue(lines[lines.length - 2].endsWith("  loss 0.2500"), printed());
+        assertTrue(lines[lines.length - 1].endsWith("  loss 0.2250"), printed());
+    }
+
+    private static SparkListenerJobStart jobStart(int id, String description) {
+        Properties properties = new Properties();
+        properties.setProperty("spark.job.description", description);
+        return new SparkListenerJobStart(id, 0L, scala.collection.immutable.List$.MODULE$.empty(), properties);
     }
 
     @Test

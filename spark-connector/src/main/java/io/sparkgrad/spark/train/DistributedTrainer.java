@@ -56,7 +56,8 @@ import java.util.function.Consumer;
  *       ({@link GradientAggregator}, in a fixed order so runs are bit-for-bit reproducible); the
  *       broadcast is destroyed; the driver divides by the step's row count (weight sum), steps the
  *       optimizer and zeroes the gradients. Jobs are described in the Spark UI as
- *       {@code sparkgrad epoch e/E step s/S}.</li>
+ *       {@code sparkgrad epoch e/E step s/S}, followed from the second step of an epoch by
+ *       {@code running loss L}, the epoch's mean loss over the steps done.</li>
  *   <li>After each epoch: validation (loss and accuracy or RMSE), a log line with loss, metric,
  *       rows/s and Spark's overhead share ({@link EpochStats}), early stopping, a checkpoint.</li>
  * </ol>
@@ -425,7 +426,11 @@ public final class DistributedTrainer {
             int batches = Math.min(localSteps, batchesPerEpoch - first);
             String description = String.format(Locale.ROOT, "sparkgrad epoch %d/%d step %d/%d (global step %d)",
                     epoch + 1, cfg.maxEpochs(), round + 1, roundsPerEpoch, step + 1);
-            jsc.setJobDescription(description);
+            // The epoch's loss so far rides on the job description, where the Spark UI and progress
+            // listeners (the jobs' progress bar) can show it while the epoch runs.
+            jsc.setJobDescription(epochWeight > 0
+                    ? description + String.format(Locale.ROOT, " running loss %.4f", epochLoss / epochWeight)
+                    : description);
             Broadcast<float[]> bc = jsc.broadcast(params.flatten());
             GradientAggregator.Sums sums;
             try {
@@ -461,7 +466,11 @@ public final class DistributedTrainer {
             int kind = valData != null ? ArrowBlock.TRAIN : ArrowBlock.VALIDATION;
             String description = String.format(Locale.ROOT, "sparkgrad epoch %d/%d validation", epoch + 1,
                     cfg.maxEpochs());
-            jsc.setJobDescription(description);
+            // The epoch's loss so far rides on the job description, where the Spark UI and progress
+            // listeners (the jobs' progress bar) can show it while the epoch runs.
+            jsc.setJobDescription(epochWeight > 0
+                    ? description + String.format(Locale.ROOT, " running loss %.4f", epochLoss / epochWeight)
+                    : description);
             Broadcast<float[]> bc = jsc.broadcast(params.flatten());
             GradientAggregator.Sums s;
             try {
