@@ -37,6 +37,7 @@ final class Defaults {
         p.setDefault(p.validationFraction(), 0.0);
         p.setDefault(p.earlyStoppingPatience(), 0);
         p.setDefault(p.checkpointInterval(), 0);
+        p.setDefault(p.stepTimeoutSeconds(), (double) TrainerConfig.DEFAULT_STEP_TIMEOUT.toSeconds());
         if (p instanceof NeuralNetClassifierParams) {
             NeuralNetClassifierParams c = (NeuralNetClassifierParams) p;
             c.setDefault(c.probabilityCol(), "probability");

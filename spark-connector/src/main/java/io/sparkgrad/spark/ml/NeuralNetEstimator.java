@@ -18,6 +18,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.StructType;
 
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
@@ -174,6 +175,11 @@ public abstract class NeuralNetEstimator<E extends NeuralNetEstimator<E, M>, M e
         return self();
     }
 
+    public E setStepTimeoutSeconds(double value) {
+        set(stepTimeoutSeconds(), value);
+        return self();
+    }
+
     /**
      * A DataFrame (same columns as the training data) to validate on after each epoch, for the
      * history and early stopping; null for none. Not a param: it is not saved with the estimator,
@@ -271,6 +277,7 @@ public abstract class NeuralNetEstimator<E extends NeuralNetEstimator<E, M>, M e
                         : OptimizerSpec.averaging())
                 .checkpointDir(getCheckpointDir().isEmpty() ? null : getCheckpointDir())
                 .checkpointInterval(getCheckpointInterval())
+                .stepTimeout(Duration.ofNanos(Math.round(getStepTimeoutSeconds() * 1e9)))
                 .validationFraction(getValidationFraction())
                 .earlyStoppingPatience(getEarlyStoppingPatience())
                 .handleInvalid(getHandleInvalid())

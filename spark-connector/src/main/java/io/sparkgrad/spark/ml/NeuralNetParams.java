@@ -223,4 +223,15 @@ public interface NeuralNetParams extends HasFeaturesCol, HasLabelCol, HasPredict
     default int getCheckpointInterval() {
         return (Integer) getOrDefault(checkpointInterval());
     }
+
+    /** How long one training step may run before the fit fails instead of hanging (a stalled task). */
+    default DoubleParam stepTimeoutSeconds() {
+        return new DoubleParam(this, "stepTimeoutSeconds",
+                "seconds one training step (a Spark job) may run before the fit is cancelled with an error naming "
+                        + "the step and the partitions still running; 0 for no limit (>= 0)", Validators.gtEq(0));
+    }
+
+    default double getStepTimeoutSeconds() {
+        return (Double) getOrDefault(stepTimeoutSeconds());
+    }
 }

@@ -42,6 +42,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The estimators fitting for real on {@code local[2]}: learning, determinism, Pipeline, CrossValidator, bad input. */
@@ -122,6 +123,53 @@ class NeuralNetClassifierTest {
         byte[] c = quick().setMaxEpochs(1).setSeed(4).fit(train).weightsSafetensors();
         assertArrayEquals(a, b);
         assertFalse(Arrays.equals(a, c));
+    }
+
+    /**
+     * A network whose forward pass on a training batch never returns (until its task is
+     * interrupted): a stalled step. The estimator's two-row probe on the driver passes through.
+     */
+    public static final class StallingNet implements io.sparkgrad.spark.train.SerializableSupplier<io.sparkgrad.nn.Module> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public io.sparkgrad.nn.Module get() {
+            return new Stalling();
+        }
+    }
+
+    static final class Stalling extends io.sparkgrad.nn.Module {
+        private final io.sparkgrad.nn.Linear linear = new io.sparkgrad.nn.Linear(4, 3);
+
+        Stalling() {
+            registerModule("linear", linear);
+        }
+
+        @Override
+        public io.sparkgrad.Tensor forward(io.sparkgrad.Tensor input) {
+            if (input.size(0) > 2) {
+                try {
+                    Thread.sleep(Long.MAX_VALUE);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("stalled forward pass interrupted", e);
+                }
+            }
+            return linear.forward(input);
+        }
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void theStepTimeoutParamReachesTheTrainer() {
+        Exception e = assertThrows(Exception.class,
+                () -> quick().setModuleFactory(new StallingNet()).setStepTimeoutSeconds(2).fit(train));
+        Throwable t = e;
+        while (t != null && !(t instanceof io.sparkgrad.spark.train.StepTimeoutException)) {
+            t = t.getCause();
+        }
+        assertNotNull(t, "expected a StepTimeoutException, got " + e);
+        assertTrue(t.getMessage().contains("stepTimeout = 2 s"), t.getMessage());
     }
 
     /** {@code x0..x3} as separate numeric columns, for VectorAssembler. */

@@ -52,7 +52,7 @@ class NeuralNetParamsTest {
     private static final Set<String> SHARED = Set.of("activation", "batchSize", "checkpointDir", "checkpointInterval",
             "device", "earlyStoppingPatience", "featuresCol", "handleInvalid", "hiddenLayers", "labelCol", "learningRate",
             "localSteps", "lrSchedule", "maxEpochs", "moduleFactory", "optimizer", "outerOptimizer", "predictionCol", "seed",
-            "validationFraction", "validationIndicatorCol", "weightCol");
+            "stepTimeoutSeconds", "validationFraction", "validationIndicatorCol", "weightCol");
 
     private static Set<String> names(Param<?>[] params) {
         Set<String> s = new TreeSet<>();
@@ -105,6 +105,7 @@ class NeuralNetParamsTest {
         assertEquals(0, c.getEarlyStoppingPatience());
         assertEquals("", c.getCheckpointDir());
         assertEquals(0, c.getCheckpointInterval());
+        assertEquals(1800.0, c.getStepTimeoutSeconds(), "the trainer's default, 30 minutes");
         assertEquals(NeuralNetClassifier.class.getName().hashCode(), c.getSeed());
         assertEquals(NeuralNetRegressor.class.getName().hashCode(), new NeuralNetRegressor().getSeed());
         // The model declares the same defaults (one setDefault block for all four classes).
@@ -124,7 +125,7 @@ class NeuralNetParamsTest {
                 .setHiddenLayers(64, 32).setActivation("tanh").setOptimizer("sgd").setLearningRate(0.05)
                 .setBatchSize(32).setMaxEpochs(3).setLocalSteps(4).setOuterOptimizer("nesterov").setLrSchedule("cosine")
                 .setValidationFraction(0.2).setEarlyStoppingPatience(2).setCheckpointDir("/tmp/ck")
-                .setCheckpointInterval(5).setModuleFactory(new TinyNet());
+                .setCheckpointInterval(5).setStepTimeoutSeconds(90).setModuleFactory(new TinyNet());
         assertEquals("f", c.getFeaturesCol());
         assertEquals("y", c.getLabelCol());
         assertEquals("p", c.getPredictionCol());
@@ -146,6 +147,7 @@ class NeuralNetParamsTest {
         assertEquals(2, c.getEarlyStoppingPatience());
         assertEquals("/tmp/ck", c.getCheckpointDir());
         assertEquals(5, c.getCheckpointInterval());
+        assertEquals(90.0, c.getStepTimeoutSeconds());
         assertTrue(c.getModuleFactory() instanceof TinyNet);
         assertEquals(0.05, new NeuralNetRegressor().setLearningRate(0.05).getLearningRate());
     }
@@ -163,6 +165,7 @@ class NeuralNetParamsTest {
         assertRejects("validationFraction", () -> c.setValidationFraction(-0.1));
         assertRejects("earlyStoppingPatience", () -> c.setEarlyStoppingPatience(-1));
         assertRejects("checkpointInterval", () -> c.setCheckpointInterval(-1));
+        assertRejects("stepTimeoutSeconds", () -> c.setStepTimeoutSeconds(-1));
         assertRejects("hiddenLayers", () -> c.setHiddenLayers(64, 0));
         assertRejects("activation", () -> c.setActivation("softplus"));
         assertRejects("optimizer", () -> c.setOptimizer("lbfgs"));
