@@ -12,6 +12,19 @@ public final class AdamStep {
     private AdamStep() {
     }
 
+    /** One step: in Vector API lanes when the module is present, else {@link #scalar}. */
+    public static void run(float[] p, int po, float[] d, int dOff, float[] m, int mo, float[] v, int vo, float[] vmax,
+                           int xo, int n, float sign, float wd, float decay, float beta1, float oneMinusBeta1,
+                           float beta2, float oneMinusBeta2, float eps, float negStepSize, float bc2Sqrt) {
+        if (VectorKernels.available()) {
+            VectorKernels.INSTANCE.adamStep(p, po, d, dOff, m, mo, v, vo, vmax, xo, n, sign, wd, decay, beta1,
+                    oneMinusBeta1, beta2, oneMinusBeta2, eps, negStepSize, bc2Sqrt);
+        } else {
+            scalar(p, po, d, dOff, m, mo, v, vo, vmax, xo, n, sign, wd, decay, beta1, oneMinusBeta1, beta2,
+                    oneMinusBeta2, eps, negStepSize, bc2Sqrt);
+        }
+    }
+
     /** {@code vmax == null}: no amsgrad. All arrays hold {@code n} elements from their offsets. */
     public static void scalar(float[] p, int po, float[] d, int dOff, float[] m, int mo, float[] v, int vo,
                               float[] vmax, int xo, int n, float sign, float wd, float decay, float beta1,

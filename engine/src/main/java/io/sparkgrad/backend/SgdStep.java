@@ -8,6 +8,16 @@ public final class SgdStep {
     private SgdStep() {
     }
 
+    /** One step: in Vector API lanes when the module is present, else {@link #scalar}. */
+    public static void run(float[] p, int po, float[] d, int dOff, float[] b, int bo, int n, float lr, float wd,
+                           float sign, float mu, float keep, boolean first, boolean nesterov) {
+        if (VectorKernels.available()) {
+            VectorKernels.INSTANCE.sgdStep(p, po, d, dOff, b, bo, n, lr, wd, sign, mu, keep, first, nesterov);
+        } else {
+            scalar(p, po, d, dOff, b, bo, n, lr, wd, sign, mu, keep, first, nesterov);
+        }
+    }
+
     /** See {@link VectorKernels#sgdStep}; {@code b == null}: no momentum buffer. */
     public static void scalar(float[] p, int po, float[] d, int dOff, float[] b, int bo, int n, float lr, float wd,
                               float sign, float mu, float keep, boolean first, boolean nesterov) {

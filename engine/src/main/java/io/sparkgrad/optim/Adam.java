@@ -4,7 +4,6 @@ import io.sparkgrad.DType;
 import io.sparkgrad.Tensor;
 import io.sparkgrad.backend.AdamStep;
 import io.sparkgrad.backend.DeviceCheck;
-import io.sparkgrad.backend.VectorKernels;
 import io.sparkgrad.backend.opencl.ClOptimizers;
 
 import java.util.LinkedHashMap;
@@ -188,17 +187,10 @@ public final class Adam extends Optimizer {
         float sign = maximize ? -1f : 1f;
         float wd = decoupled ? 0f : (float) weightDecay;
         float dec = decoupled ? (float) decay : 1f;
-        if (VectorKernels.available()) {
-            VectorKernels.INSTANCE.adamStep(param.storage().floats(), param.storageOffset(), grad.storage().floats(),
-                    grad.storageOffset(), m.storage().floats(), m.storageOffset(), v.storage().floats(),
-                    v.storageOffset(), x, xo, param.numel(), sign, wd, dec, (float) beta1, (float) (1 - beta1),
-                    (float) beta2, (float) (1 - beta2), (float) eps, (float) -stepSize, (float) bc2Sqrt);
-        } else {
-            AdamStep.scalar(param.storage().floats(), param.storageOffset(), grad.storage().floats(),
-                    grad.storageOffset(), m.storage().floats(), m.storageOffset(), v.storage().floats(),
-                    v.storageOffset(), x, xo, param.numel(), sign, wd, dec, (float) beta1, (float) (1 - beta1),
-                    (float) beta2, (float) (1 - beta2), (float) eps, (float) -stepSize, (float) bc2Sqrt);
-        }
+        AdamStep.run(param.storage().floats(), param.storageOffset(), grad.storage().floats(), grad.storageOffset(),
+                m.storage().floats(), m.storageOffset(), v.storage().floats(), v.storageOffset(), x, xo, param.numel(),
+                sign, wd, dec, (float) beta1, (float) (1 - beta1), (float) beta2, (float) (1 - beta2), (float) eps,
+                (float) -stepSize, (float) bc2Sqrt);
         for (Tensor t : new Tensor[] {param, m, v, vmax}) {
             if (t != null) {
                 t.storage().bumpVersion();

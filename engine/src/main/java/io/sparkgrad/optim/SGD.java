@@ -4,7 +4,6 @@ import io.sparkgrad.DType;
 import io.sparkgrad.Tensor;
 import io.sparkgrad.backend.DeviceCheck;
 import io.sparkgrad.backend.SgdStep;
-import io.sparkgrad.backend.VectorKernels;
 import io.sparkgrad.backend.opencl.ClOptimizers;
 
 import java.util.LinkedHashMap;
@@ -198,11 +197,7 @@ public final class SGD extends Optimizer {
             b = buffer.storage().floats();
             bo = buffer.storageOffset();
         }
-        if (VectorKernels.available()) {
-            VectorKernels.INSTANCE.sgdStep(p, po, d, dOff, b, bo, n, lrF, wd, sign, mu, keep, first, nesterov);
-        } else {
-            SgdStep.scalar(p, po, d, dOff, b, bo, n, lrF, wd, sign, mu, keep, first, nesterov);
-        }
+        SgdStep.run(p, po, d, dOff, b, bo, n, lrF, wd, sign, mu, keep, first, nesterov);
         if (buffer != null) {
             buffer.storage().bumpVersion();
         }

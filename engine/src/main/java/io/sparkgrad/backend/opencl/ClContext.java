@@ -156,7 +156,7 @@ final class ClContext {
         switch (key) {
             case "math-float": source = mathSource(); options = "-DT=float" + fp; break;
             case "math-double": source = mathSource(); options = "-DT=double -DSG_FP64"; break;
-            case "convert": source = resource("convert.cl"); options = fp.trim(); break;
+            case "convert": source = resource("strided.cl") + "\n" + resource("convert.cl"); options = fp.trim(); break;
             default: throw new IllegalArgumentException("unknown OpenCL program " + key);
         }
         p = CL.clCreateProgramWithSource(context, 1, new String[] {source}, null, null);
@@ -190,7 +190,8 @@ final class ClContext {
      * ops, built as one program so each dtype still costs one build.
      */
     private static String mathSource() {
-        return resource("math.cl") + "\n" + resource("pool.cl") + "\n" + resource("optim.cl");
+        return resource("strided.cl") + "\n" + resource("math.cl") + "\n" + resource("pool.cl") + "\n"
+                + resource("optim.cl");
     }
 
     private static String resource(String file) {

@@ -5,17 +5,7 @@
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
 #endif
 
-inline int sg_offset(int i, const int* shape, const int* st, int rank) {
-    int off = 0;
-    for (int d = rank - 1; d >= 0; d--) {
-        int c = i % shape[d];
-        i /= shape[d];
-        off += c * st[d];
-    }
-    return off;
-}
-
-#define SG_UNPACK(v, arr) int arr[8]; vstore8(v, 0, arr)
+// sg_offset and SG_UNPACK come from strided.cl, which ClContext puts first.
 
 #define SG_COPY(NAME, TS, TD) \
 __kernel void NAME(__global const TS* s, int so, int8 ss8, __global TD* d, int doff, int8 ds8, \

@@ -11,18 +11,7 @@
 #define SG_CAT(a, b) SG_CAT2(a, b)
 #define SG_CAT2(a, b) a##b
 
-/** Storage offset of the i-th element (row-major) of a tensor with this shape and these strides. */
-inline int sg_offset(int i, const int* shape, const int* st, int rank) {
-    int off = 0;
-    for (int d = rank - 1; d >= 0; d--) {
-        int c = i % shape[d];
-        i /= shape[d];
-        off += c * st[d];
-    }
-    return off;
-}
-
-#define SG_UNPACK(v, arr) int arr[8]; vstore8(v, 0, arr)
+// sg_offset and SG_UNPACK come from strided.cl, which ClContext puts first.
 
 __kernel void unary_op(int op, __global const T* x, int xo, int8 xs8, __global T* y, int8 shape8, int rank, int n) {
     int i = get_global_id(0);
