@@ -6,6 +6,7 @@ import io.sparkgrad.autograd.GradMode;
 import io.sparkgrad.nn.Module;
 import io.sparkgrad.spark.data.InvalidReason;
 import io.sparkgrad.spark.data.InvalidRowException;
+import io.sparkgrad.spark.train.ExecutorDevice;
 import io.sparkgrad.spark.train.SerializableSupplier;
 import org.apache.spark.SparkContext;
 import org.apache.spark.TaskContext;
@@ -145,7 +146,7 @@ final class BatchScorer implements Serializable {
             if (!rows.hasNext()) {
                 return rows;
             }
-            Device device = ScoringDevice.pick(s.device);
+            Device device = ExecutorDevice.pick(s.device);
             Module net = Weights.build(s.factory, s.weights.value(), "the broadcast model weights");
             if (!device.isCpu()) {
                 net.to(device);

@@ -8,12 +8,13 @@ import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The device an executor trains on, resolved on the executor from the run's setting, since only
- * the executor knows which OpenCL devices its machine has: {@code cpu}; {@code opencl:N}; or
+ * The device an executor trains or scores on (the trainer's replicas, the Spark ML models'
+ * transform), resolved on the executor from the setting, since only the executor knows which
+ * OpenCL devices its machine has: {@code cpu}; {@code opencl:N}; or
  * {@code opencl}, where each new replica on the executor takes the next of its devices in turn,
  * so concurrent tasks on a machine with several devices spread over them.
  */
-final class ExecutorDevice {
+public final class ExecutorDevice {
     private static final AtomicInteger NEXT = new AtomicInteger();
 
     private ExecutorDevice() {
@@ -27,8 +28,8 @@ final class ExecutorDevice {
         Device.of(setting); // throws, naming the accepted forms
     }
 
-    /** This executor's device for a new replica; a clear error if the setting asks for OpenCL and there is none. */
-    static Device pick(String setting) {
+    /** This executor's device for a new replica or scoring task; a clear error if the setting asks for OpenCL and there is none. */
+    public static Device pick(String setting) {
         String s = setting.trim().toLowerCase(Locale.ROOT);
         if (s.equals("cpu")) {
             return Device.CPU;
