@@ -12,31 +12,48 @@ import java.util.SplittableRandom;
  * heap arrays that engine tensors read directly: features row-major {@code [rows, numFeatures]},
  * class indices or regression targets, optional weights. Immutable apart from a memo of the last
  * epoch's shuffled order.
+ *
+ * <p>The rows stay in the chunks they were cached in (each holds {@code chunkRows} rows but the
+ * last, fewer) instead of being copied end to end into one array: a copy would need the heap twice
+ * over while it is made, and on an executor with little memory a partition is already the largest
+ * thing a task holds. Row {@code r} is row {@code r % chunkRows} of chunk {@code r / chunkRows}.
  */
 public final class PartitionData {
     private final int rows;
     private final int numFeatures;
-    private final float[] features;
-    private final long[] classes;
-    private final float[] targets;
-    private final float[] weights;
+    private final int chunkRows;
+    private final ArrowCodec.Chunk[] chunks;
+    private final boolean classification;
+    private final boolean weighted;
 
     private long orderKey = Long.MIN_VALUE;
     private int[] order;
 
     PartitionData(ArrowCodec.Chunk c, int numFeatures) {
-        this.rows = c.rows();
+        this(List.of(c), numFeatures, c.classes() != null, c.weights() != null);
+    }
+
+    private PartitionData(List<ArrowCodec.Chunk> chunks, int numFeatures, boolean classification, boolean weighted) {
         this.numFeatures = numFeatures;
-        this.features = c.features();
-        this.classes = c.classes();
-        this.targets = c.targets();
-        this.weights = c.weights();
+        this.classification = classification;
+        this.weighted = weighted;
+        this.chunks = chunks.toArray(new ArrowCodec.Chunk[0]);
+        this.chunkRows = chunks.isEmpty() ? 1 : Math.max(1, chunks.get(0).rows());
+        int n = 0;
+        for (int i = 0; i < this.chunks.length; i++) {
+            int r = this.chunks[i].rows();
+            if (r > chunkRows || (r < chunkRows && i < this.chunks.length - 1)) {
+                throw new IllegalStateException("chunk " + i + " of a partition holds " + r + " rows; every chunk but the "
+                        + "last must hold " + chunkRows + " like the first, and the last at most that");
+            }
+            n = Math.addExact(n, r);
+        }
+        this.rows = n;
     }
 
     /** Reads the chunks of {@code kind} among a partition's cached blocks, in order. */
     public static PartitionData decode(Iterator<ArrowBlock> blocks, int kind, DataLayout layout) {
         List<ArrowCodec.Chunk> parts = new ArrayList<>();
-        int total = 0;
         while (blocks.hasNext()) {
             ArrowBlock b = blocks.next();
             if (b.kind() == kind) {
@@ -46,13 +63,12 @@ public final class PartitionData {
                     throw new IllegalStateException("cached chunk of partition " + b.partition() + " decodes to "
                             + c.rows() + " rows, but was written with " + b.rows());
                 }
-                parts.add(c);
-                total = Math.addExact(total, c.rows());
+                if (c.rows() > 0) {
+                    parts.add(c);
+                }
             }
         }
-        ArrowCodec.Chunk all = parts.size() == 1 ? parts.get(0)
-                : ArrowCodec.concat(parts, total, layout.numFeatures(), layout.isClassification(), layout.hasWeights());
-        return new PartitionData(all, layout.numFeatures());
+        return new PartitionData(parts, layout.numFeatures(), layout.isClassification(), layout.hasWeights());
     }
 
     public int rows() {
@@ -64,13 +80,17 @@ public final class PartitionData {
     }
 
     public boolean hasWeights() {
-        return weights != null;
+        return weighted;
     }
 
     /** Heap bytes held, for the executor cache's budget. */
     public long bytes() {
-        return 4L * features.length + (classes != null ? 8L * classes.length : 4L * targets.length)
-                + (weights != null ? 4L * weights.length : 0) + 64;
+        long b = 64;
+        for (ArrowCodec.Chunk c : chunks) {
+            b += 4L * c.features().length + (c.classes() != null ? 8L * c.classes().length : 4L * c.targets().length)
+                    + (c.weights() != null ? 4L * c.weights().length : 0) + 64;
+        }
+        return b;
     }
 
     /**
@@ -121,7 +141,9 @@ public final class PartitionData {
         int n = to - from;
         float[] x = new float[n * numFeatures];
         for (int i = 0; i < n; i++) {
-            System.arraycopy(features, idx[from + i] * numFeatures, x, i * numFeatures, numFeatures);
+            int r = idx[from + i];
+            System.arraycopy(chunks[r / chunkRows].features(), (r % chunkRows) * numFeatures, x, i * numFeatures,
+                    numFeatures);
         }
         int[] shape;
         if (exampleShape == null) {
@@ -137,43 +159,48 @@ public final class PartitionData {
     /** Class indices (int64 {@code [n]}) or regression targets (float32 {@code [n]}) of the rows. */
     public Tensor labels(int[] idx, int from, int to) {
         int n = to - from;
-        if (classes != null) {
+        if (classification) {
             long[] y = new long[n];
             for (int i = 0; i < n; i++) {
-                y[i] = classes[idx[from + i]];
+                y[i] = classOf(idx[from + i]);
             }
             return Tensor.of(y, n);
         }
         float[] y = new float[n];
         for (int i = 0; i < n; i++) {
-            y[i] = targets[idx[from + i]];
+            int r = idx[from + i];
+            y[i] = chunks[r / chunkRows].targets()[r % chunkRows];
         }
         return Tensor.wrap(y, n);
     }
 
     /** Row weights (float32 {@code [n]}), or null without a weight column. */
     public Tensor weights(int[] idx, int from, int to) {
-        if (weights == null) {
+        if (!weighted) {
             return null;
         }
         int n = to - from;
         float[] w = new float[n];
         for (int i = 0; i < n; i++) {
-            w[i] = weights[idx[from + i]];
+            w[i] = weightOf(idx[from + i]);
         }
         return Tensor.wrap(w, n);
     }
 
     /** The sum of the rows' weights (their count without weights), in double, in index order. */
     public double weightSum(int[] idx, int from, int to) {
-        if (weights == null) {
+        if (!weighted) {
             return to - from;
         }
         double s = 0;
         for (int i = from; i < to; i++) {
-            s += weights[idx[i]];
+            s += weightOf(idx[i]);
         }
         return s;
+    }
+
+    private float weightOf(int r) {
+        return chunks[r / chunkRows].weights()[r % chunkRows];
     }
 
     /** Identity order {@code 0..rows-1}, for evaluation. */
@@ -185,8 +212,8 @@ public final class PartitionData {
         return o;
     }
 
-    /** Row {@code i}'s class index (classification only). */
-    public long classOf(int i) {
-        return classes[i];
+    /** Row {@code r}'s class index (classification only). */
+    public long classOf(int r) {
+        return chunks[r / chunkRows].classes()[r % chunkRows];
     }
 }

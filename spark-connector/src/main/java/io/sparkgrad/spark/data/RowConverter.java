@@ -6,10 +6,12 @@ import org.apache.spark.ml.linalg.SparseVector;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Row;
 
-import java.util.ArrayList;
+import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Queue;
 
 /**
  * Converts one partition's rows, once, into Arrow chunks ({@link ArrowBlock}): checks every row,
@@ -21,8 +23,13 @@ import java.util.List;
  */
 public final class RowConverter implements Function2<Integer, Iterator<Row>, Iterator<ArrowBlock>> {
     private static final long serialVersionUID = 1L;
-    /** Values (rows × features) per Arrow chunk: 8 Mi floats, 32 MiB. */
-    static final int CHUNK_VALUES = 1 << 23;
+    /**
+     * Values (rows × features) per Arrow chunk: 1 Mi floats, 4 MiB. Small enough that the few
+     * copies a chunk passes through while it is encoded (row buffer, Arrow vectors, IPC stream)
+     * stay a small share of a 1 GiB executor; large enough that the per-chunk costs (an IPC
+     * header, a cached object) are negligible.
+     */
+    static final int CHUNK_VALUES = 1 << 20;
 
     private final DataLayout layout;
     private final double validationFraction;
@@ -36,16 +43,57 @@ public final class RowConverter implements Function2<Integer, Iterator<Row>, Ite
 
     @Override
     public Iterator<ArrowBlock> call(Integer partition, Iterator<Row> rows) {
-        int d = layout.numFeatures();
-        int chunkRows = Math.max(1, CHUNK_VALUES / d);
-        List<ArrowBlock> out = new ArrayList<>();
-        Chunker train = new Chunker(partition, ArrowBlock.TRAIN, chunkRows, out);
-        Chunker validation = new Chunker(partition, ArrowBlock.VALIDATION, chunkRows, out);
-        long[] counts = new long[2 + InvalidReason.values().length];
-        float[] x = new float[d];
-        long index = 0;
-        while (rows.hasNext()) {
-            Row row = rows.next();
+        return new Blocks(partition, rows);
+    }
+
+    /**
+     * The partition's chunks, each made when it is asked for: Spark caches them one by one as they
+     * come (and spills them to disk when its storage memory is full), so converting a partition
+     * never holds more than one chunk of it in the heap beyond what Spark has accounted for.
+     */
+    private final class Blocks implements Iterator<ArrowBlock> {
+        private final int partition;
+        private final Iterator<Row> rows;
+        private final ArrayDeque<ArrowBlock> ready = new ArrayDeque<>(2);
+        private final Chunker train;
+        private final Chunker validation;
+        private final long[] counts = new long[2 + InvalidReason.values().length];
+        private final float[] x = new float[layout.numFeatures()];
+        private long index;
+        private boolean summarized;
+
+        Blocks(int partition, Iterator<Row> rows) {
+            this.partition = partition;
+            this.rows = rows;
+            int chunkRows = Math.max(1, CHUNK_VALUES / layout.numFeatures());
+            train = new Chunker(partition, ArrowBlock.TRAIN, chunkRows, ready);
+            validation = new Chunker(partition, ArrowBlock.VALIDATION, chunkRows, ready);
+        }
+
+        @Override
+        public boolean hasNext() {
+            while (ready.isEmpty() && !summarized) {
+                if (rows.hasNext()) {
+                    convert(rows.next());
+                } else {
+                    train.flush();
+                    validation.flush();
+                    ready.add(ArrowBlock.summary(partition, counts));
+                    summarized = true;
+                }
+            }
+            return !ready.isEmpty();
+        }
+
+        @Override
+        public ArrowBlock next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException("partition " + partition + " has no more chunks");
+            }
+            return ready.poll();
+        }
+
+        private void convert(Row row) {
             long r = index++;
             Invalid bad = read(row, x);
             if (bad != null) {
@@ -53,16 +101,12 @@ public final class RowConverter implements Function2<Integer, Iterator<Row>, Ite
                     throw new InvalidRowException(bad.column, bad.reason, bad.detail, partition, r);
                 }
                 counts[2 + bad.reason.ordinal()]++;
-                continue;
+                return;
             }
             boolean held = validationFraction > 0 && uniform(partition, r) < validationFraction;
             (held ? validation : train).add(x, label(row), weight(row));
             counts[held ? 1 : 0]++;
         }
-        train.flush();
-        validation.flush();
-        out.add(ArrowBlock.summary(partition, counts));
-        return out.iterator();
     }
 
     private double uniform(int partition, long row) {
@@ -202,14 +246,14 @@ public final class RowConverter implements Function2<Integer, Iterator<Row>, Ite
         private final int partition;
         private final int kind;
         private final int chunkRows;
-        private final List<ArrowBlock> out;
+        private final Queue<ArrowBlock> out;
         private float[] x;
         private long[] classes;
         private float[] targets;
         private float[] weights;
         private int n;
 
-        Chunker(int partition, int kind, int chunkRows, List<ArrowBlock> out) {
+        Chunker(int partition, int kind, int chunkRows, Queue<ArrowBlock> out) {
             this.partition = partition;
             this.kind = kind;
             this.chunkRows = chunkRows;

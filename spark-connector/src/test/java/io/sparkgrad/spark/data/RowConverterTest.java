@@ -165,6 +165,69 @@ class RowConverterTest {
     }
 
     @Test
+    void chunksAreMadeAsTheyAreAskedForNotAllAtOnce() {
+        int d = 1 << 12;
+        int chunkRows = RowConverter.CHUNK_VALUES / d;
+        DataLayout layout = vectorLayout(d, 2, false, false);
+        int rows = 3 * chunkRows + 5;
+        int[] read = {0};
+        Iterator<Row> source = new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return read[0] < rows;
+            }
+
+            @Override
+            public Row next() {
+                return RowFactory.create(Vectors.sparse(d, new int[] {0}, new double[] {read[0]++}), 1.0);
+            }
+        };
+        Iterator<ArrowBlock> blocks = new RowConverter(layout, 0, 1).call(0, source);
+        ArrowBlock first = blocks.next();
+        assertEquals(chunkRows, first.rows());
+        assertEquals(chunkRows, read[0], "only the first chunk's rows were read to make it");
+        int chunks = 1;
+        ArrowBlock last = first;
+        while (blocks.hasNext()) {
+            last = blocks.next();
+            chunks++;
+        }
+        assertTrue(last.isSummary(), "the summary comes last");
+        assertEquals(rows, last.trainRows());
+        assertEquals(5, chunks, "four chunks and the summary");
+        assertThrows(java.util.NoSuchElementException.class, blocks::next);
+    }
+
+    @Test
+    void rowsSpreadOverChunksKeepTheirFeaturesTargetsAndWeights() {
+        int d = 1 << 11;
+        DataLayout layout = new DataLayout(DataLayout.FeatureSource.VECTOR, new String[] {"features"}, d, "y", 0, "w",
+                false);
+        int rows = 2 * (RowConverter.CHUNK_VALUES / d) + 7;
+        List<Row> list = new ArrayList<>();
+        for (int i = 0; i < rows; i++) {
+            list.add(RowFactory.create(Vectors.sparse(d, new int[] {0, d - 1}, new double[] {i, -i}), i * 0.5,
+                    1.0 + i % 3));
+        }
+        PartitionData data = decoded(layout, convert(layout, list, 0), ArrowBlock.TRAIN);
+        assertEquals(rows, data.rows());
+        int[] order = PartitionData.shuffledOrder(rows, 3, 0, 0);
+        float[] x = data.features(order, 0, rows, null).toFloatArray();
+        float[] y = data.labels(order, 0, rows).toFloatArray();
+        float[] w = data.weights(order, 0, rows).toFloatArray();
+        double weightSum = 0;
+        for (int i = 0; i < rows; i++) {
+            int r = order[i];
+            assertEquals(r, x[i * d], "row " + r + "'s first feature");
+            assertEquals(-r, x[i * d + d - 1], "row " + r + "'s last feature");
+            assertEquals(r * 0.5f, y[i], "row " + r + "'s target");
+            assertEquals(1 + r % 3, w[i], "row " + r + "'s weight");
+            weightSum += 1 + r % 3;
+        }
+        assertEquals(weightSum, data.weightSum(order, 0, rows));
+    }
+
+    @Test
     void eachEpochHasItsOwnFixedOrder() {
         int[] a = PartitionData.shuffledOrder(100, 7, 0, 1);
         assertArrayEquals(a, PartitionData.shuffledOrder(100, 7, 0, 1));
