@@ -1,5 +1,6 @@
 package io.sparkgrad.spark.data;
 
+import org.apache.spark.SparkEnv;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,7 +15,11 @@ import java.util.function.Supplier;
  * by nature: a lost or evicted entry is decoded again from Spark's cached Arrow blocks, which are
  * themselves recomputed from lineage when lost, so it can never change a result.
  *
- * <p>The budget is {@code -Dsparkgrad.decodedCacheBytes=N}, else 40% of the heap ({@code -Xmx}).
+ * <p>The budget is {@code -Dsparkgrad.decodedCacheBytes=N}, else half of what Spark calls user
+ * memory: the heap less Spark's 300 MiB reserve, times {@code 1 - spark.memory.fraction}. Spark
+ * does not account for this cache, so it must come out of the share Spark leaves to user code; the
+ * other half is for what running tasks hold (the partition being decoded, a replica's activations)
+ * and, on {@code local[N]}, the driver. With a 1 GiB heap and Spark's defaults that is 145 MiB.
  */
 public final class DecodedCache {
     private static final Logger LOG = LoggerFactory.getLogger(DecodedCache.class);
@@ -25,9 +30,23 @@ public final class DecodedCache {
     private DecodedCache() {
     }
 
+    /** Spark's {@code RESERVED_SYSTEM_MEMORY_BYTES}: taken off the heap before either share. */
+    private static final long SPARK_RESERVED_BYTES = 300L << 20;
+
     static long budget() {
         String p = System.getProperty("sparkgrad.decodedCacheBytes");
-        return p != null ? Long.parseLong(p.trim()) : (long) (0.4 * Runtime.getRuntime().maxMemory());
+        if (p != null) {
+            return Long.parseLong(p.trim());
+        }
+        SparkEnv env = SparkEnv.get();
+        double sparkShare = env == null ? 0.6 : env.conf().getDouble("spark.memory.fraction", 0.6);
+        return defaultBudget(Runtime.getRuntime().maxMemory(), sparkShare);
+    }
+
+    /** Half the user memory of a heap of {@code maxHeap} bytes when Spark takes {@code sparkShare}. */
+    static long defaultBudget(long maxHeap, double sparkShare) {
+        long usable = Math.max(0, maxHeap - SPARK_RESERVED_BYTES);
+        return (long) (usable * Math.max(0, 1 - sparkShare) / 2);
     }
 
     /** The key of one partition's rows of one kind in one converted dataset. */

@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The executor-side cache of decoded partitions: decode once, evict least recently used first, never fail. */
 class DecodedCacheTest {
@@ -65,5 +66,16 @@ class DecodedCacheTest {
         int before = DecodedCache.size();
         DecodedCache.remove("t1");
         assertEquals(before - 1, DecodedCache.size());
+    }
+
+    @Test
+    void theDefaultBudgetIsHalfOfWhatSparkLeavesToUserCode() {
+        long oneGiB = 1L << 30;
+        // 1 GiB less Spark's 300 MiB reserve is 724 MiB; Spark's default 0.6 of it leaves 289.6 MiB.
+        long budget = DecodedCache.defaultBudget(oneGiB, 0.6);
+        assertTrue(budget > (144L << 20) && budget < (145L << 20), "about 144.8 MiB, got " + (budget >> 20) + " MiB");
+        assertTrue(DecodedCache.defaultBudget(oneGiB, 0.25) > budget, "a smaller Spark share leaves more for the cache");
+        assertEquals(0, DecodedCache.defaultBudget(256L << 20, 0.6), "a heap below Spark's reserve leaves nothing");
+        assertEquals(0, DecodedCache.defaultBudget(oneGiB, 1.0), "Spark taking everything leaves nothing");
     }
 }
