@@ -24,12 +24,23 @@ import java.util.Queue;
 public final class RowConverter implements Function2<Integer, Iterator<Row>, Iterator<ArrowBlock>> {
     private static final long serialVersionUID = 1L;
     /**
-     * Values (rows × features) per Arrow chunk: 1 Mi floats, 4 MiB. Small enough that the few
-     * copies a chunk passes through while it is encoded (row buffer, Arrow vectors, IPC stream)
-     * stay a small share of a 1 GiB executor; large enough that the per-chunk costs (an IPC
-     * header, a cached object) are negligible.
+     * The most bytes one Arrow chunk's IPC stream may take: just under 4 MiB. Small enough that the
+     * few copies a chunk passes through while it is encoded (row buffer, Arrow vectors, IPC stream)
+     * stay a small share of a 1 GiB executor; large enough that per-chunk costs (IPC headers, one
+     * cached object) are negligible. Just under, because with G1 an array a little over 4 MiB
+     * takes five 1 MiB regions (the region size of heaps under 2 GiB), wasting a fifth of the heap
+     * that Spark's cache of chunks and the decoded partitions fill.
      */
-    static final int CHUNK_VALUES = 1 << 20;
+    static final int CHUNK_BYTES = (4 << 20) - (16 << 10);
+
+    /**
+     * Rows per chunk for {@code numFeatures} features: the values, the features' and elements'
+     * validity bits, an 8-byte label and its validity bit and a 4-byte weight and its bit, per row.
+     */
+    static int chunkRows(int numFeatures) {
+        long bytesPerRow = 4L * numFeatures + (numFeatures + 7) / 8 + 8 + 4 + 1;
+        return (int) Math.max(1, CHUNK_BYTES / bytesPerRow);
+    }
 
     private final DataLayout layout;
     private final double validationFraction;
@@ -65,7 +76,7 @@ public final class RowConverter implements Function2<Integer, Iterator<Row>, Ite
         Blocks(int partition, Iterator<Row> rows) {
             this.partition = partition;
             this.rows = rows;
-            int chunkRows = Math.max(1, CHUNK_VALUES / layout.numFeatures());
+            int chunkRows = chunkRows(layout.numFeatures());
             train = new Chunker(partition, ArrowBlock.TRAIN, chunkRows, ready);
             validation = new Chunker(partition, ArrowBlock.VALIDATION, chunkRows, ready);
         }

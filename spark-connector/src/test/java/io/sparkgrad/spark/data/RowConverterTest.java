@@ -149,7 +149,7 @@ class RowConverterTest {
     void largePartitionsAreCutIntoSeveralChunks() {
         int d = 1 << 12;
         DataLayout layout = vectorLayout(d, 2, false, false);
-        int rows = RowConverter.CHUNK_VALUES / d * 2 + 3;
+        int rows = RowConverter.chunkRows(d) * 2 + 3;
         List<Row> list = new ArrayList<>();
         double[] x = new double[d];
         for (int i = 0; i < rows; i++) {
@@ -167,7 +167,7 @@ class RowConverterTest {
     @Test
     void chunksAreMadeAsTheyAreAskedForNotAllAtOnce() {
         int d = 1 << 12;
-        int chunkRows = RowConverter.CHUNK_VALUES / d;
+        int chunkRows = RowConverter.chunkRows(d);
         DataLayout layout = vectorLayout(d, 2, false, false);
         int rows = 3 * chunkRows + 5;
         int[] read = {0};
@@ -186,6 +186,8 @@ class RowConverterTest {
         ArrowBlock first = blocks.next();
         assertEquals(chunkRows, first.rows());
         assertEquals(chunkRows, read[0], "only the first chunk's rows were read to make it");
+        assertTrue(first.ipc().length <= RowConverter.CHUNK_BYTES, "a full chunk of " + first.ipc().length
+                + " bytes fits in " + RowConverter.CHUNK_BYTES);
         int chunks = 1;
         ArrowBlock last = first;
         while (blocks.hasNext()) {
@@ -203,13 +205,17 @@ class RowConverterTest {
         int d = 1 << 11;
         DataLayout layout = new DataLayout(DataLayout.FeatureSource.VECTOR, new String[] {"features"}, d, "y", 0, "w",
                 false);
-        int rows = 2 * (RowConverter.CHUNK_VALUES / d) + 7;
+        int rows = 2 * RowConverter.chunkRows(d) + 7;
         List<Row> list = new ArrayList<>();
         for (int i = 0; i < rows; i++) {
             list.add(RowFactory.create(Vectors.sparse(d, new int[] {0, d - 1}, new double[] {i, -i}), i * 0.5,
                     1.0 + i % 3));
         }
-        PartitionData data = decoded(layout, convert(layout, list, 0), ArrowBlock.TRAIN);
+        List<ArrowBlock> blocks = convert(layout, list, 0);
+        for (ArrowBlock b : blocks) {
+            assertTrue(b.isSummary() || b.ipc().length <= RowConverter.CHUNK_BYTES, () -> b.ipc().length + " bytes");
+        }
+        PartitionData data = decoded(layout, blocks, ArrowBlock.TRAIN);
         assertEquals(rows, data.rows());
         int[] order = PartitionData.shuffledOrder(rows, 3, 0, 0);
         float[] x = data.features(order, 0, rows, null).toFloatArray();
