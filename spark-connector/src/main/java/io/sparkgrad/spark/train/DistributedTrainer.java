@@ -453,8 +453,18 @@ public final class DistributedTrainer {
             step++;
             dirty = true;
             long wall = t2 - t0;
-            long overhead = Math.max(0, wall - sums.computeNanos - (t2 - t1));
+            long overhead = Math.max(0, wall - computeSpan(sums) - (t2 - t1));
             return new double[] {wall, overhead};
+        }
+
+        /**
+         * How long the step's tasks had to take, at least, on the cluster's task slots: the slowest
+         * task, or all tasks' compute time spread over the slots when partitions outnumber them
+         * (80 partitions on local[2] run 40 after one another, not side by side).
+         */
+        private long computeSpan(GradientAggregator.Sums sums) {
+            int slots = Math.max(1, Math.min(data.numPartitions(), jsc.defaultParallelism()));
+            return Math.max(sums.computeNanos, sums.totalComputeNanos / slots);
         }
 
         /** {validation loss, metric}, NaN without validation data. */

@@ -17,8 +17,9 @@ import java.util.Locale;
  * @param rows                training rows processed in this epoch
  * @param rowsPerSecond       {@code rows} divided by the epoch's training time (validation excluded)
  * @param sparkOverheadShare  the share of the epoch's step time not spent computing: step wall time minus the
- *                            slowest task's forward/backward time minus the driver's optimizer update, over step
- *                            wall time (scheduling, broadcast, serialization, aggregation)
+ *                            tasks' forward/backward time (the slowest task's, or all tasks' over the cluster's
+ *                            task slots when partitions outnumber them) minus the driver's optimizer update, over
+ *                            step wall time (scheduling, broadcast, serialization, aggregation)
  * @param seconds             the epoch's wall time, validation included
  */
 public record EpochStats(int epoch, long steps, double trainLoss, double validationLoss, double validationMetric,

@@ -76,6 +76,7 @@ public final class GradientAggregator implements Serializable, KryoSerializable 
     /** Null in the zero value. */
     private List<Block> blocks;
     private long computeNanos;
+    private long totalComputeNanos;
 
     /** The zero value: no buffer. */
     public GradientAggregator() {
@@ -102,6 +103,7 @@ public final class GradientAggregator implements Serializable, KryoSerializable 
         a.blocks = new ArrayList<>(2);
         a.blocks.add(b);
         a.computeNanos = computeNanos;
+        a.totalComputeNanos = computeNanos;
         return a;
     }
 
@@ -117,6 +119,7 @@ public final class GradientAggregator implements Serializable, KryoSerializable 
             other.blocks = null;
         }
         computeNanos = Math.max(computeNanos, other.computeNanos);
+        totalComputeNanos += other.totalComputeNanos;
         return this;
     }
 
@@ -156,6 +159,7 @@ public final class GradientAggregator implements Serializable, KryoSerializable 
     public Sums finish() {
         Sums s = new Sums();
         s.computeNanos = computeNanos;
+        s.totalComputeNanos = totalComputeNanos;
         if (blocks == null || blocks.isEmpty()) {
             return s;
         }
@@ -183,11 +187,14 @@ public final class GradientAggregator implements Serializable, KryoSerializable 
         public double metric;
         /** The slowest task's compute time. */
         public long computeNanos;
+        /** Every task's compute time, added up. */
+        public long totalComputeNanos;
     }
 
     @Override
     public void write(Kryo kryo, Output out) {
         out.writeLong(computeNanos);
+        out.writeLong(totalComputeNanos);
         if (blocks == null) {
             out.writeInt(-1);
             return;
@@ -212,6 +219,7 @@ public final class GradientAggregator implements Serializable, KryoSerializable 
     @Override
     public void read(Kryo kryo, Input in) {
         computeNanos = in.readLong();
+        totalComputeNanos = in.readLong();
         int n = in.readInt();
         if (n < 0) {
             blocks = null;

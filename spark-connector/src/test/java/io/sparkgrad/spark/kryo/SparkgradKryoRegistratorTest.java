@@ -48,6 +48,7 @@ class SparkgradKryoRegistratorTest {
         assertEquals(5, sums.rows);
         assertEquals(3.0, sums.metric);
         assertEquals(9, sums.computeNanos);
+        assertEquals(7 + 9 + 8, sums.totalComputeNanos);
         assertNull(roundTrip(s, new GradientAggregator()).finish().vector, "the zero value");
     }
 

@@ -62,6 +62,7 @@ class GradientAggregatorTest {
                 assertEquals(first.rows, s.rows);
                 assertEquals(first.metric, s.metric);
                 assertEquals(1000L * (partitions - 1), s.computeNanos, "the slowest task's time");
+                assertEquals(1000L * partitions * (partitions - 1) / 2, s.totalComputeNanos, "all tasks' time");
             }
         }
     }
