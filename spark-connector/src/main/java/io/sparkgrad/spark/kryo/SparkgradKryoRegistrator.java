@@ -6,12 +6,21 @@ import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import io.sparkgrad.spark.data.ArrowBlock;
 import io.sparkgrad.spark.train.GradientAggregator;
+import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.serializer.KryoRegistrator;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.DecimalType;
+import org.apache.spark.sql.types.Metadata;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * Registers with Kryo every class the trainer sends through Spark's serializer (task results,
- * shuffled partial sums, cached data blocks, broadcast parameters), so training works with
- * {@code spark.kryo.registrationRequired=true} and sends small class ids instead of names.
+ * shuffled partial sums, cached data blocks, broadcast parameters), and the Spark SQL schema classes
+ * that reading and writing a training set sends, so a training job (write Parquet, read it back
+ * with schema inference, collect rows, fit) works with {@code spark.kryo.registrationRequired=true}
+ * and sends small class ids instead of names.
  *
  * <pre>{@code
  * SparkSession.builder()
@@ -21,19 +30,48 @@ import org.apache.spark.serializer.KryoRegistrator;
  * }</pre>
  *
  * The aggregator writes its own compact form ({@code KryoSerializable}); {@link ArrowBlock} has the
- * serializer below. Primitive arrays are registered by Spark itself and again here, harmlessly, so
- * the list is complete on its own.
+ * serializer below. Primitive arrays and some schema classes are registered by Spark itself and
+ * again here, harmlessly, so the list is complete on its own.
+ *
+ * <p>Not covered: listing a partitioned directory with more leaf folders than
+ * {@code spark.sql.sources.parallelPartitionDiscovery.threshold} (32) runs a job that returns
+ * Hadoop file statuses, whose classes depend on the file system (local, HDFS, S3…).
  */
 public final class SparkgradKryoRegistrator implements KryoRegistrator {
     @Override
     public void registerClasses(Kryo kryo) {
+        // The trainer's own task results, shuffled partial sums and cached blocks.
         kryo.register(GradientAggregator.class);
         kryo.register(GradientAggregator[].class);
         kryo.register(ArrowBlock.class, new ArrowBlockSerializer());
         kryo.register(ArrowBlock[].class);
+        // Broadcast parameters, the blocks' bytes and counts.
         kryo.register(float[].class);
         kryo.register(long[].class);
         kryo.register(byte[].class);
+
+        // Schemas: Parquet schema inference runs a job whose task returns the file's StructType,
+        // with each column's type and metadata (VectorAssembler's ml_attr holds a Metadata[]).
+        // Spark registers StructType, StructField, Metadata and some atomic types itself, but not
+        // ArrayType, the other numeric types or the vector type, which a training set's features use.
+        kryo.register(StructType.class);
+        kryo.register(StructField.class);
+        kryo.register(StructField[].class);
+        kryo.register(Metadata.class);
+        kryo.register(Metadata[].class);
+        kryo.register(ArrayType.class);
+        kryo.register(DecimalType.class);
+        // The numeric types (the trainer's features and labels) are Scala case objects, of classes
+        // FloatType$ and so on: taken from their single instances, which the compiler checks,
+        // rather than by name with Class.forName.
+        kryo.register(DataTypes.ByteType.getClass());
+        kryo.register(DataTypes.ShortType.getClass());
+        kryo.register(DataTypes.IntegerType.getClass());
+        kryo.register(DataTypes.LongType.getClass());
+        kryo.register(DataTypes.FloatType.getClass());
+        kryo.register(DataTypes.DoubleType.getClass());
+        // Spark ML's vector column type: VectorUDT is private[spark], so taken from its instance too.
+        kryo.register(SQLDataTypes.VectorType().getClass());
     }
 
     /** An {@link ArrowBlock} as its fields; the IPC bytes are written as one array. */
