@@ -42,8 +42,15 @@ public class StepTimeoutException extends RuntimeException {
         return timeout;
     }
 
+    /** In the largest unit that shows it whole: "3 s", "1500 ms", "1 µs", "1 ns". */
     static String describe(Duration d) {
-        long ms = d.toMillis();
-        return ms % 1000 == 0 ? (ms / 1000) + " s" : ms + " ms";
+        int nanos = d.getNano();
+        if (nanos == 0) {
+            return d.getSeconds() + " s";
+        }
+        if (nanos % 1_000_000 == 0) {
+            return d.toMillis() + " ms";
+        }
+        return nanos % 1000 == 0 ? d.toNanos() / 1000 + " µs" : d.toNanos() + " ns";
     }
 }

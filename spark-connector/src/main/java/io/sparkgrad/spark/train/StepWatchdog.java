@@ -23,7 +23,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 /**
@@ -36,6 +35,11 @@ import java.util.function.Supplier;
  * and which setting to change. A listener follows the tagged jobs' tasks for that message (Spark's
  * status store updates live stages only now and then, so it can say "0 running" about a stage
  * whose task hangs). A step that ends in time costs one timer entry and a few map updates.
+ *
+ * <p>Cancelling by tag reaches only the jobs running at that moment. So that a deadline is kept
+ * however short it is, the listener also cancels each job of an expired step as it starts (a job
+ * submitted after the deadline, or one the step was still submitting), and a step whose jobs return
+ * after the deadline fails as well: it did not finish within the limit, whatever its jobs did.
  */
 final class StepWatchdog implements AutoCloseable {
     private static final String INTERRUPT_ON_CANCEL = "spark.job.interruptOnCancel";
@@ -62,7 +66,7 @@ final class StepWatchdog implements AutoCloseable {
                 t.setDaemon(true);
                 return t;
             });
-            this.tasks = new TaskTracker(tagPrefix);
+            this.tasks = new TaskTracker(sc, tagPrefix);
             sc.addSparkListener(tasks);
         }
     }
@@ -71,7 +75,8 @@ final class StepWatchdog implements AutoCloseable {
      * Runs {@code jobs} (which submits Spark jobs from this thread and waits for them) under the
      * deadline; {@code step} names the step in the error.
      *
-     * @throws StepTimeoutException when the deadline passed and the jobs were cancelled
+     * @throws StepTimeoutException when the deadline passed before the jobs returned; they are cancelled,
+     *                              and so is any job of the step that starts later
      */
     <T> T run(String step, Supplier<T> jobs) {
         if (timer == null) {
@@ -81,25 +86,62 @@ final class StepWatchdog implements AutoCloseable {
         String previousInterrupt = sc.getLocalProperty(INTERRUPT_ON_CANCEL);
         sc.addJobTag(tag);
         sc.setInterruptOnCancel(true);
-        AtomicReference<String> firedWith = new AtomicReference<>();
-        ScheduledFuture<?> alarm = timer.schedule(() -> {
-            firedWith.set(tasks.describe(tag));
-            sc.cancelJobsWithTag(tag, step + " exceeded stepTimeout = " + StepTimeoutException.describe(timeout));
-        }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+        Alarm alarm = new Alarm(tag, step + " exceeded stepTimeout = " + StepTimeoutException.describe(timeout));
+        T result;
         try {
-            return jobs.get();
+            result = jobs.get();
         } catch (Exception e) { // also a SparkException, which Spark's Scala code throws undeclared
-            alarm.cancel(false);
-            String progress = firedWith.get();
+            String progress = alarm.stop();
             if (progress != null) {
                 throw new StepTimeoutException(step, timeout, progress, e);
             }
             throw e;
         } finally {
-            alarm.cancel(false);
+            alarm.stop();
             sc.removeJobTag(tag);
             sc.setLocalProperty(INTERRUPT_ON_CANCEL, previousInterrupt);
             tasks.forget(tag);
+        }
+        String progress = alarm.stop();
+        if (progress != null) {
+            throw new StepTimeoutException(step, timeout, progress, null);
+        }
+        return result;
+    }
+
+    /** One step's deadline on the timer thread. */
+    private final class Alarm {
+        private final String tag;
+        private final String reason;
+        private final ScheduledFuture<?> future;
+        private boolean stopped;
+        /** What the step's tasks were doing when the deadline passed; null until it passes. */
+        private String progress;
+
+        Alarm(String tag, String reason) {
+            this.tag = tag;
+            this.reason = reason;
+            this.future = timer.schedule(this::ring, timeout.toNanos(), TimeUnit.NANOSECONDS);
+        }
+
+        private synchronized void ring() {
+            if (stopped) {
+                return;
+            }
+            progress = tasks.describe(tag);
+            // Expire first: a job that Spark registers after the cancel below is then cancelled as it starts.
+            tasks.expire(tag, reason);
+            sc.cancelJobsWithTag(tag, reason);
+        }
+
+        /**
+         * Stops the timer (after a ring under way, which holds the lock) and says whether the
+         * deadline passed: what the step's tasks were doing then, or null. Can be called again.
+         */
+        synchronized String stop() {
+            stopped = true;
+            future.cancel(false);
+            return progress;
         }
     }
 
@@ -111,9 +153,15 @@ final class StepWatchdog implements AutoCloseable {
         }
     }
 
-    /** The running tasks of the stages of jobs tagged by this watchdog, from Spark's listener events. */
+    /**
+     * The running tasks of the stages of jobs tagged by this watchdog, from Spark's listener events;
+     * cancels the jobs of expired steps as they start.
+     */
     private static final class TaskTracker extends SparkListener {
+        private final SparkContext sc;
         private final String tagPrefix;
+        /** Tag of a step whose deadline passed to the reason its jobs are cancelled with. */
+        private final Map<String, String> expired = new ConcurrentHashMap<>();
         /** Stage id to {tag, task count, tasks finished}. */
         private final Map<Integer, Stage> stages = new ConcurrentHashMap<>();
         private final Map<Long, TaskInfo> running = new ConcurrentHashMap<>();
@@ -122,7 +170,8 @@ final class StepWatchdog implements AutoCloseable {
         private record Stage(String tag, int numTasks, AtomicInteger finished) {
         }
 
-        TaskTracker(String tagPrefix) {
+        TaskTracker(SparkContext sc, String tagPrefix) {
+            this.sc = sc;
             this.tagPrefix = tagPrefix;
         }
 
@@ -137,6 +186,10 @@ final class StepWatchdog implements AutoCloseable {
                 if (tag.startsWith(tagPrefix)) {
                     for (StageInfo s : CollectionConverters.asJava(job.stageInfos())) {
                         stages.put(s.stageId(), new Stage(tag, s.numTasks(), new AtomicInteger()));
+                    }
+                    String reason = expired.get(tag);
+                    if (reason != null) {
+                        sc.cancelJob(job.jobId(), reason);
                     }
                 }
             }
@@ -184,7 +237,13 @@ final class StepWatchdog implements AutoCloseable {
                     : String.join("; ", parts);
         }
 
+        /** From now on, cancel each job of {@code tag} as it starts. */
+        void expire(String tag, String reason) {
+            expired.put(tag, reason);
+        }
+
         void forget(String tag) {
+            expired.remove(tag);
             stages.values().removeIf(s -> s.tag().equals(tag));
             stageOfTask.values().removeIf(stageId -> !stages.containsKey(stageId));
             running.keySet().removeIf(id -> !stageOfTask.containsKey(id));

@@ -5,6 +5,7 @@ import io.sparkgrad.nn.Linear;
 import io.sparkgrad.nn.Module;
 import io.sparkgrad.nn.ReLU;
 import io.sparkgrad.nn.Sequential;
+import org.apache.spark.SparkStatusTracker;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -16,8 +17,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -121,6 +124,66 @@ class StepTimeoutTest {
         TrainingResult resumed = DistributedTrainer.fit(df, cfg(Duration.ofSeconds(60)));
         assertEquals(4, resumed.resumedFromStep());
         assertArrayEquals(new ParamLayout(undisturbed.model()).flatten(), new ParamLayout(resumed.model()).flatten());
+    }
+
+    /** Waits at most 20 s for {@code done}; returns it. */
+    private static boolean await(BooleanSupplier done) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!done.getAsBoolean() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        return done.getAsBoolean();
+    }
+
+    /** Spark runs no job and no task, as its status tracker sees them (within 20 s). */
+    private static void assertNothingKeepsRunning() throws InterruptedException {
+        SparkStatusTracker status = spark.sparkContext().statusTracker();
+        assertTrue(await(() -> status.getActiveJobIds().length == 0
+                && Arrays.stream(status.getExecutorInfos()).allMatch(x -> x.numRunningTasks() == 0)),
+                "a job or task of the timed-out step still runs");
+    }
+
+    /**
+     * A deadline shorter than submitting the step's job passes before the job exists, so cancelling
+     * the step's jobs at that moment finds nothing: the step must fail all the same, not finish.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void aDeadlineThatPassesBeforeTheJobIsSubmittedStillFailsTheStep() throws InterruptedException {
+        Stalling.stallAt = Integer.MAX_VALUE;
+        StepTimeoutException e = assertThrows(StepTimeoutException.class,
+                () -> DistributedTrainer.fit(df, cfg(Duration.ofNanos(1)).toBuilder().checkpointDir(null).build()));
+        String m = e.getMessage();
+        assertTrue(m.startsWith("sparkgrad epoch 1/2 step 1/8 (global step 1) did not finish within stepTimeout = 1 ns"),
+                m);
+        assertEquals(Duration.ofNanos(1), e.timeout());
+        assertNothingKeepsRunning();
+        assertEquals(300, df.count());
+    }
+
+    /**
+     * A job the step submits after its deadline passed is cancelled as it starts: with a task that
+     * never returns, the step fails promptly instead of hanging, and the task is interrupted.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void aJobSubmittedAfterTheDeadlineIsCancelled() throws InterruptedException {
+        Stalling.CALLS.set(0);
+        Stalling.INTERRUPTED.set(0);
+        Stalling.stallAt = 1;
+        try {
+            StepTimeoutException e = assertThrows(StepTimeoutException.class, () -> DistributedTrainer.fit(df,
+                    cfg(Duration.ofNanos(1000)).toBuilder().checkpointDir(null).build()));
+            assertTrue(e.getMessage().startsWith("sparkgrad epoch 1/2 step 1/8 (global step 1) did not finish within "
+                    + "stepTimeout = 1 µs"), e.getMessage());
+            assertNothingKeepsRunning();
+            // The stalling forward pass ran if the job's tasks started before it was cancelled; if so, it was interrupted.
+            assertTrue(await(() -> Stalling.INTERRUPTED.get() == Math.min(1, Stalling.CALLS.get())),
+                    "the stalled task was interrupted");
+        } finally {
+            Stalling.stallAt = Integer.MAX_VALUE;
+        }
+        assertEquals(300, df.count());
     }
 
     @Test
