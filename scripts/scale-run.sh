@@ -5,7 +5,8 @@
 #   1. generate: a seeded synthetic data set (labels from a fixed random teacher network) written as
 #      Parquet, ROWS rows x 100 features (default 20 million: about 8 GB);
 #   2. train:    one epoch of an MLP 100-64-10 over it on local[2] with a 1 GiB heap (the driver and
-#      the executors share it): the cached Arrow chunks must spill to disk;
+#      the executors share it) and otherwise Spark's and the trainer's defaults: the cached Arrow
+#      chunks must spill to disk;
 #   3. bigmodel: a 50-million-parameter MLP trains 3 synchronous steps on local[2] (6 GiB heap);
 #   4. refuse:   the same model with a 1 GiB heap, which the trainer's pre-flight check must refuse
 #      with a message that names spark.driver.memory.
@@ -66,12 +67,9 @@ mkdir -p "$out_dir/tmp" "$out_dir/spark-local"
 for s in "${steps[@]}"; do
     case "$s" in
         generate) run 1g generate out="$data_dir" rows="$rows" ;;
-        # 1 GiB must hold Spark's unified memory (cached blocks, execution), the Arrow encoding of the
-        # partitions being converted and the trainer's decoded-partition cache. With Spark's defaults
-        # (memory.fraction 0.6, 64 MiB partitions) and the cache's 40% of the heap, the conversion ran
-        # out of heap; small partitions and smaller shares for both leave room for the tasks.
-        train) SCALE_JAVA_OPTS="-Dsparkgrad.decodedCacheBytes=157286400" \
-               run 1g train data="$data_dir" epochs=1 batch=4096 maxPartitionBytes=24m memoryFraction=0.25 ;;
+        # Spark's defaults (128 MiB input partitions, spark.memory.fraction 0.6) and the trainer's:
+        # what a user who only sets a 1 GiB heap gets.
+        train) run 1g train data="$data_dir" epochs=1 batch=4096 ;;
         bigmodel) run 6g bigmodel params=50000000 steps=3 batch=256 ;;
         refuse)
             if run 1g bigmodel params=50000000 steps=3 batch=256; then

@@ -30,7 +30,7 @@ import java.util.Map;
  * one is about):
  * <pre>
  *   generate out=DIR [rows=20000000] [features=100] [classes=10] [partitions=N] [seed=1]
- *   train    data=DIR [batch=4096] [epochs=1] [hidden=64] [classes=10] [maxPartitionBytes=64m] [memoryFraction=0.6]
+ *   train    data=DIR [batch=4096] [epochs=1] [hidden=64] [classes=10] [maxPartitionBytes=SIZE] [memoryFraction=F]
  *   bigmodel [params=50000000] [steps=3] [batch=256]
  * </pre>
  * {@code generate} writes {@link TeacherData} as Parquet; {@code train} fits an MLP on it with
@@ -55,8 +55,8 @@ public final class ScaleRun {
             }
             a.put(args[i].substring(0, eq), args[i].substring(eq + 1));
         }
-        SparkSession spark = session(a.getOrDefault("master", "local[2]"), a.getOrDefault("maxPartitionBytes", "64m"),
-                a.getOrDefault("memoryFraction", "0.6"));
+        SparkSession spark = session(a.getOrDefault("master", "local[2]"), a.get("maxPartitionBytes"),
+                a.get("memoryFraction"));
         try {
             String result;
             switch (args[0]) {
@@ -96,10 +96,18 @@ public final class ScaleRun {
      * A session on {@code master} with Kryo and Sparkgrad's registrator and room for 50M-parameter
      * buffers. {@code memoryFraction} is {@code spark.memory.fraction}: Spark's share of the heap for
      * cached blocks and its own execution memory; the rest is for what Spark does not account, such
-     * as a partition's rows being encoded as Arrow and the trainer's decoded-partition cache.
+     * as a partition's rows being encoded as Arrow and the trainer's decoded-partition cache. Either,
+     * when null, keeps Spark's default (128 MiB partitions, 0.6), which is what a user gets.
      */
     static SparkSession session(String master, String maxPartitionBytes, String memoryFraction) {
-        return SparkSession.builder().master(master).appName("sparkgrad-scale-run")
+        SparkSession.Builder b = SparkSession.builder();
+        if (maxPartitionBytes != null) {
+            b.config("spark.sql.files.maxPartitionBytes", maxPartitionBytes);
+        }
+        if (memoryFraction != null) {
+            b.config("spark.memory.fraction", memoryFraction);
+        }
+        return b.master(master).appName("sparkgrad-scale-run")
                 .config("spark.ui.enabled", "false")
                 .config("spark.driver.host", "127.0.0.1")
                 .config("spark.driver.bindAddress", "127.0.0.1")
@@ -107,8 +115,6 @@ public final class ScaleRun {
                 .config("spark.kryo.registrator", SparkgradKryoRegistrator.class.getName())
                 .config("spark.kryoserializer.buffer.max", "1g")
                 .config("spark.driver.maxResultSize", "2g")
-                .config("spark.sql.files.maxPartitionBytes", maxPartitionBytes)
-                .config("spark.memory.fraction", memoryFraction)
                 .config("spark.executorEnv.OPENBLAS_NUM_THREADS", "1")
                 .getOrCreate();
     }
