@@ -233,8 +233,13 @@ final class StepWatchdog implements AutoCloseable {
                 parts.add("stage " + stageId + ": " + String.join(", ", list) + "; " + s.finished().get() + " of "
                         + s.numTasks() + " tasks finished");
             });
-            return parts.isEmpty() ? "no task of the step was running: it was waiting for executors or for results"
-                    : String.join("; ", parts);
+            if (!parts.isEmpty()) {
+                return String.join("; ", parts);
+            }
+            // Listener events come late, so "not seen" rather than "not started".
+            boolean jobSeen = stages.values().stream().anyMatch(s -> s.tag().equals(tag));
+            return jobSeen ? "no task of the step was running: it was waiting for executors or for results"
+                    : "no job of the step had been seen to start: it was still being prepared or submitted";
         }
 
         /** From now on, cancel each job of {@code tag} as it starts. */
