@@ -19,11 +19,12 @@ public class StepTimeoutException extends RuntimeException {
      * @param step     which step, in words (e.g. {@code sparkgrad epoch 1/3 step 5/32 (global step 5)})
      * @param timeout  the limit that was exceeded
      * @param progress what the step's jobs were doing when they were cancelled, in words
-     * @param cause    the cancelled job's failure, or null
+     * @param cause    the cancelled job's failure, or null when the jobs returned after the deadline
      */
     public StepTimeoutException(String step, Duration timeout, String progress, Throwable cause) {
-        super(step + " did not finish within stepTimeout = " + describe(timeout) + " (" + progress + "), so its "
-                + "Spark jobs were cancelled and their tasks interrupted. A task that never returns is usually a hung "
+        super(step + " did not finish within stepTimeout = " + describe(timeout) + " (" + progress + "), so "
+                + (cause != null ? "its Spark jobs were cancelled and their tasks interrupted."
+                        : "it failed, although its Spark jobs returned just after the deadline.") + " A task that never returns is usually a hung "
                 + "user function or a stuck disk or network peer: its executor's thread dump (Spark UI, Executors) "
                 + "shows where. Checkpoints up to the last finished step are intact; a new fit resumes from them. If "
                 + "steps are legitimately this slow, raise TrainerConfig.stepTimeout (Duration.ZERO for no limit).",

@@ -204,4 +204,17 @@ class StepTimeoutTest {
                 () -> cfg(Duration.ofSeconds(-1)));
         assertTrue(bad.getMessage().contains("stepTimeout"), bad.getMessage());
     }
+
+    @Test
+    void theMessageSaysWhetherTheJobsWereCancelledOrReturnedLate() {
+        String cancelled = new StepTimeoutException("step 3", Duration.ofMillis(1500), "stage 2: …",
+                new RuntimeException("Job 7 cancelled")).getMessage();
+        assertTrue(cancelled.startsWith("step 3 did not finish within stepTimeout = 1500 ms (stage 2: …), so its Spark "
+                + "jobs were cancelled and their tasks interrupted."), cancelled);
+        String late = new StepTimeoutException("step 3", Duration.ofSeconds(2), "stage 2: …", null).getMessage();
+        assertTrue(late.startsWith("step 3 did not finish within stepTimeout = 2 s (stage 2: …), so it failed, although "
+                + "its Spark jobs returned just after the deadline."), late);
+        assertEquals("250 µs", StepTimeoutException.describe(Duration.ofNanos(250_000)));
+        assertEquals("7 ns", StepTimeoutException.describe(Duration.ofNanos(7)));
+    }
 }
