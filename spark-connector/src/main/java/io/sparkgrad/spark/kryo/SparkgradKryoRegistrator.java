@@ -6,6 +6,13 @@ import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import io.sparkgrad.spark.data.ArrowBlock;
 import io.sparkgrad.spark.train.GradientAggregator;
+import org.apache.hadoop.fs.BlockLocation;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.StorageType;
+import org.apache.hadoop.fs.permission.FsAction;
+import org.apache.hadoop.fs.permission.FsPermission;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.serializer.KryoRegistrator;
 import org.apache.spark.sql.types.ArrayType;
@@ -14,6 +21,8 @@ import org.apache.spark.sql.types.DecimalType;
 import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+
+import java.util.Collections;
 
 /**
  * Registers with Kryo every class the trainer sends through Spark's serializer (task results,
@@ -33,9 +42,11 @@ import org.apache.spark.sql.types.StructType;
  * serializer below. Primitive arrays and some schema classes are registered by Spark itself and
  * again here, harmlessly, so the list is complete on its own.
  *
- * <p>Not covered: listing a partitioned directory with more leaf folders than
+ * <p>Listing a partitioned directory with more leaf folders than
  * {@code spark.sql.sources.parallelPartitionDiscovery.threshold} (32) runs a job that returns
- * Hadoop file statuses, whose classes depend on the file system (local, HDFS, S3…).
+ * Hadoop file statuses: the classes of the local file system's, and those every file system's
+ * statuses are built of, are registered. A file system whose statuses are its own subclasses
+ * (HDFS's {@code HdfsLocatedFileStatus}, say) needs those registered too, by the application.
  */
 public final class SparkgradKryoRegistrator implements KryoRegistrator {
     @Override
@@ -72,6 +83,23 @@ public final class SparkgradKryoRegistrator implements KryoRegistrator {
         kryo.register(DataTypes.DoubleType.getClass());
         // Spark ML's vector column type: VectorUDT is private[spark], so taken from its instance too.
         kryo.register(SQLDataTypes.VectorType().getClass());
+
+        // Listing a partitioned data set with more leaf folders than
+        // spark.sql.sources.parallelPartitionDiscovery.threshold (32) runs a job whose tasks get the
+        // folders' paths and send back their files' statuses, with block locations.
+        kryo.register(Path.class);
+        kryo.register(Path[].class);
+        kryo.register(FileStatus.class);
+        kryo.register(FileStatus[].class);
+        kryo.register(LocatedFileStatus.class);
+        kryo.register(BlockLocation.class);
+        kryo.register(BlockLocation[].class);
+        kryo.register(StorageType.class);
+        kryo.register(StorageType[].class);
+        kryo.register(FsPermission.class);
+        kryo.register(FsAction.class);
+        // A status's attributes when it has none: Collections.emptySet(), of a private class.
+        kryo.register(Collections.emptySet().getClass());
     }
 
     /** An {@link ArrowBlock} as its fields; the IPC bytes are written as one array. */

@@ -119,4 +119,22 @@ class RegistrationRequiredPipelineTest {
         assertEquals(D, r.numFeatures());
         assertTrue(r.history().get(2).validationMetric() > 0.8, r.history().toString());
     }
+
+    /**
+     * A data set partitioned into more folders than {@code spark.sql.sources.parallelPartitionDiscovery.threshold}
+     * (32): Spark lists them in a job whose tasks send back Hadoop file statuses.
+     */
+    @Test
+    void aDirectoryOfManyPartitionFolders() {
+        int folders = 40;
+        String dir = tmp.resolve("by-day.parquet").toUri().toString();
+        writeAndRead("flat.parquet").withColumn("day", functions.col("label").plus(
+                functions.monotonically_increasing_id().mod(folders / CLASSES + 1).multiply(CLASSES)))
+                .write().partitionBy("day").parquet(dir);
+        Dataset<Row> read = spark.read().parquet(dir);
+        assertTrue(read.select("day").distinct().count() > 32, "more partition folders than the listing threshold");
+        assertEquals(N, read.count());
+        TrainingResult r = DistributedTrainer.fit(read, config().build());
+        assertTrue(r.history().get(2).validationMetric() > 0.8, r.history().toString());
+    }
 }
