@@ -52,54 +52,40 @@ public final class SparkgradKryoRegistrator implements KryoRegistrator {
     @Override
     public void registerClasses(Kryo kryo) {
         // The trainer's own task results, shuffled partial sums and cached blocks.
-        kryo.register(GradientAggregator.class);
-        kryo.register(GradientAggregator[].class);
+        register(kryo, GradientAggregator.class, GradientAggregator[].class);
         kryo.register(ArrowBlock.class, new ArrowBlockSerializer());
         kryo.register(ArrowBlock[].class);
         // Broadcast parameters, the blocks' bytes and counts.
-        kryo.register(float[].class);
-        kryo.register(long[].class);
-        kryo.register(byte[].class);
+        register(kryo, float[].class, long[].class, byte[].class);
 
         // Schemas: Parquet schema inference runs a job whose task returns the file's StructType,
         // with each column's type and metadata (VectorAssembler's ml_attr holds a Metadata[]).
         // Spark registers StructType, StructField, Metadata and some atomic types itself, but not
         // ArrayType, the other numeric types or the vector type, which a training set's features use.
-        kryo.register(StructType.class);
-        kryo.register(StructField.class);
-        kryo.register(StructField[].class);
-        kryo.register(Metadata.class);
-        kryo.register(Metadata[].class);
-        kryo.register(ArrayType.class);
-        kryo.register(DecimalType.class);
+        register(kryo, StructType.class, StructField.class, StructField[].class, Metadata.class, Metadata[].class,
+                ArrayType.class, DecimalType.class);
         // The numeric types (the trainer's features and labels) are Scala case objects, of classes
         // FloatType$ and so on: taken from their single instances, which the compiler checks,
         // rather than by name with Class.forName.
-        kryo.register(DataTypes.ByteType.getClass());
-        kryo.register(DataTypes.ShortType.getClass());
-        kryo.register(DataTypes.IntegerType.getClass());
-        kryo.register(DataTypes.LongType.getClass());
-        kryo.register(DataTypes.FloatType.getClass());
-        kryo.register(DataTypes.DoubleType.getClass());
+        register(kryo, DataTypes.ByteType.getClass(), DataTypes.ShortType.getClass(), DataTypes.IntegerType.getClass(),
+                DataTypes.LongType.getClass(), DataTypes.FloatType.getClass(), DataTypes.DoubleType.getClass());
         // Spark ML's vector column type: VectorUDT is private[spark], so taken from its instance too.
         kryo.register(SQLDataTypes.VectorType().getClass());
 
         // Listing a partitioned data set with more leaf folders than
         // spark.sql.sources.parallelPartitionDiscovery.threshold (32) runs a job whose tasks get the
-        // folders' paths and send back their files' statuses, with block locations.
-        kryo.register(Path.class);
-        kryo.register(Path[].class);
-        kryo.register(FileStatus.class);
-        kryo.register(FileStatus[].class);
-        kryo.register(LocatedFileStatus.class);
-        kryo.register(BlockLocation.class);
-        kryo.register(BlockLocation[].class);
-        kryo.register(StorageType.class);
-        kryo.register(StorageType[].class);
-        kryo.register(FsPermission.class);
-        kryo.register(FsAction.class);
-        // A status's attributes when it has none: Collections.emptySet(), of a private class.
-        kryo.register(Collections.emptySet().getClass());
+        // folders' paths and send back their files' statuses, with block locations; a status with
+        // no attributes holds Collections.emptySet(), of a private class.
+        register(kryo, Path.class, Path[].class, FileStatus.class, FileStatus[].class, LocatedFileStatus.class,
+                BlockLocation.class, BlockLocation[].class, StorageType.class, StorageType[].class, FsPermission.class,
+                FsAction.class, Collections.emptySet().getClass());
+    }
+
+    /** Registers each class in order (the order fixes Kryo's ids, the same in every JVM). */
+    private static void register(Kryo kryo, Class<?>... classes) {
+        for (Class<?> c : classes) {
+            kryo.register(c);
+        }
     }
 
     /** An {@link ArrowBlock} as its fields; the IPC bytes are written as one array. */
