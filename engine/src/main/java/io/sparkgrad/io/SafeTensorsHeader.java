@@ -33,6 +33,11 @@ final class SafeTensorsHeader {
     static final String METADATA_KEY = "__metadata__";
     /** The same cap as the reference (Rust) implementation: a header this large is an attack or damage. */
     static final long MAX_HEADER_BYTES = 100_000_000L;
+    /**
+     * The most dimensions a tensor may have, PyTorch's limit: a shape of thousands of 1s is a
+     * valid tensor of one element, but every stride, broadcast and printout pays for its rank.
+     */
+    static final int MAX_RANK = 64;
     /** The header's JSON starts after the 8-byte length prefix. */
     static final long JSON_START = 8;
     /** Writers pad the header with spaces so that the data section starts 8-byte aligned. */
@@ -312,6 +317,9 @@ final class SafeTensorsHeader {
             }
             List<Integer> dims = new ArrayList<>();
             while (p.nextToken() != JsonToken.END_ARRAY) {
+                if (dims.size() == MAX_RANK) {
+                    throw fail("shape has more than " + MAX_RANK + " dimensions");
+                }
                 long d = parseNonNegative("dimension", Integer.MAX_VALUE);
                 dims.add((int) d);
             }

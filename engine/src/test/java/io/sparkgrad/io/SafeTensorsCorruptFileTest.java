@@ -229,6 +229,18 @@ class SafeTensorsCorruptFileTest {
     }
 
     @Test
+    void aShapeOfMoreThan64DimensionsIsRefused() throws IOException {
+        String ones = "1, ".repeat(SafeTensorsHeader.MAX_RANK);
+        String deep = "{\"w\": {\"dtype\": \"F32\", \"shape\": [" + ones + "1], \"data_offsets\": [0, 4]}}";
+        assertMessage(loadFails(craft(deep, 4)), "w", offsetOf(deep, "1]"), "shape has more than 64 dimensions");
+        String deepest = "{\"w\": {\"dtype\": \"F32\", \"shape\": [" + ones.substring(0, ones.length() - 2)
+                + "], \"data_offsets\": [0, 4]}}";
+        Path file = dir.resolve("deepest.safetensors");
+        Files.write(file, craft(deepest, 4));
+        assertEquals(SafeTensorsHeader.MAX_RANK, SafeTensors.load(file).tensors().get("w").dim(), "64 dimensions are fine");
+    }
+
+    @Test
     void nonIntegerAndOversizedDimensionsAreRefused() throws IOException {
         String fractional = "{\"w\": {\"dtype\": \"F32\", \"shape\": [2.5], \"data_offsets\": [0, 8]}}";
         assertMessage(loadFails(craft(fractional, 8)), "w", offsetOf(fractional, "2.5"),
