@@ -139,6 +139,10 @@ public final class PartitionData {
     /** The features of rows {@code idx[from..to)} as a float32 tensor {@code [n, shape...]} (or {@code [n, numFeatures]}). */
     public Tensor features(int[] idx, int from, int to, int[] exampleShape) {
         int n = to - from;
+        if ((long) n * numFeatures > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("a batch of " + n + " rows × " + numFeatures + " features is over 2^31 "
+                    + "values, more than one Java array holds; use a smaller batch size");
+        }
         float[] x = new float[n * numFeatures];
         for (int i = 0; i < n; i++) {
             int r = idx[from + i];

@@ -234,6 +234,15 @@ class RowConverterTest {
     }
 
     @Test
+    void aBatchTooBigForOneJavaArrayIsRefusedByItsShape() {
+        int d = 1 << 30;
+        PartitionData data = new PartitionData(new ArrowCodec.Chunk(1, new float[0], new long[1], null, null), d);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> data.features(new int[] {0, 0, 0, 0}, 0, 4, null));
+        assertTrue(e.getMessage().contains("4 rows × 1073741824 features"), e.getMessage());
+    }
+
+    @Test
     void eachEpochHasItsOwnFixedOrder() {
         int[] a = PartitionData.shuffledOrder(100, 7, 0, 1);
         assertArrayEquals(a, PartitionData.shuffledOrder(100, 7, 0, 1));
