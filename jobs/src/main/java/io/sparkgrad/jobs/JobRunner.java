@@ -7,6 +7,7 @@ import io.sparkgrad.jobs.cli.UsageException;
 import io.sparkgrad.jobs.data.BadInputException;
 import io.sparkgrad.jobs.data.Inputs;
 import io.sparkgrad.spark.data.InvalidRowException;
+import org.apache.spark.SparkThrowable;
 
 import java.io.PrintStream;
 
@@ -64,6 +65,30 @@ final class JobRunner {
                 return c;
             }
         }
-        return null;
+        return unreadableFile(t);
+    }
+
+    /**
+     * Spark's own report of an input file it could not read (a CSV row with too few fields, a
+     * corrupt Parquet file), which comes from inside a task as FAILED_READ_FILE naming the file,
+     * with the reason further down the causes; as one line naming both, or null for anything else.
+     */
+    private static Throwable unreadableFile(Throwable t) {
+        Throwable readFailure = null;
+        Throwable reason = null;
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            String condition = c instanceof SparkThrowable ? ((SparkThrowable) c).getCondition() : null;
+            if (readFailure == null && condition != null && condition.startsWith("FAILED_READ_FILE")) {
+                readFailure = c;
+            } else if (readFailure != null) {
+                reason = c;
+            }
+        }
+        if (readFailure == null) {
+            return null;
+        }
+        String file = Inputs.firstLine(readFailure).replaceFirst("^\\[[A-Z_.]+\\] ", "").replaceFirst("\\s+SQLSTATE.*$", "");
+        String why = reason == null ? "" : ": " + Inputs.firstLine(reason).replaceFirst("\\s+SQLSTATE.*$", "");
+        return new BadInputException("--input: " + file + why, t);
     }
 }

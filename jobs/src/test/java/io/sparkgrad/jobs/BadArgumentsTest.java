@@ -146,6 +146,15 @@ class BadArgumentsTest {
     }
 
     @Test
+    void malformedCsvAndLibsvmRowsNameTheFileAndTheRecord() throws Exception {
+        Path shortRow = Files.writeString(tmp.resolve("short.csv"), "f0,f1,label\n0.5,1.5,1\n0.25,0\n-1,2,0\n");
+        rejects(train("--input", shortRow.toString(), "--label", "label"), "short.csv", "Malformed CSV record: 0.25,0");
+        Path letters = Files.writeString(tmp.resolve("letters.libsvm"), "1 1:0.5 2:1.5\n0 1:x\n");
+        rejects(train("--input", letters.toString(), "--format", "libsvm"), "letters.libsvm",
+                "as libsvm: For input string: \"x\" (NumberFormatException)");
+    }
+
+    @Test
     void badModelSpecs() throws Exception {
         Path spec = tmp.resolve("spec.json");
         Files.writeString(spec, "{\"input\": [1, 2, 2], \"layers\": [{\"type\": \"conv2d\", \"out_channels\": 2, "

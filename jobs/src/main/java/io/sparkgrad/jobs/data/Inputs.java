@@ -125,8 +125,22 @@ public final class Inputs {
             if (msg.contains("PATH_NOT_FOUND") || msg.toLowerCase(Locale.ROOT).contains("does not exist")) {
                 throw new BadInputException("--input: " + path + " does not exist", e);
             }
-            throw new BadInputException("--input: cannot read " + path + " as " + format + ": " + msg, e);
+            throw new BadInputException("--input: cannot read " + path + " as " + format + ": " + reason(e), e);
         }
+    }
+
+    /**
+     * What went wrong at the bottom of a failed Spark job ("For input string: \"x\""), with the
+     * exception's kind where its message alone would not say it, rather than the job's own summary.
+     */
+    private static String reason(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String line = firstLine(root);
+        return root == e || root instanceof org.apache.spark.SparkThrowable ? line
+                : line + " (" + root.getClass().getSimpleName() + ")";
     }
 
     /** The first line of an exception's message (Spark's carry long plans and stack traces). */
