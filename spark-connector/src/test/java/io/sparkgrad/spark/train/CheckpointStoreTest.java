@@ -212,4 +212,97 @@ class CheckpointStoreTest {
                 () -> TrainerConfig.builder().model(SparkTestSupport.mlp(2, 2, 2)).numClasses(2).keepCheckpoints(1).build());
         assertTrue(e.getMessage().contains("keepCheckpoints must be >= 2"), e.getMessage());
     }
+
+    @Test
+    void namesTheStoreDoesNotWriteAreIgnoredNeitherReadNorCountedAmongTheKept() throws IOException {
+        CheckpointStore s = store();
+        s.save(8, tensors(8), metadata(8));
+        byte[] real = Files.readAllBytes(file(8));
+        // A step that does not fit a long, and an unpadded name (a checkpoint copied by hand).
+        Path huge = tmp.resolve("checkpoint-99999999999999999999.safetensors");
+        Path unpadded = tmp.resolve("checkpoint-99.safetensors");
+        Files.write(huge, real);
+        Files.write(unpadded, real);
+        try (LogCapture log = LogCapture.of(CheckpointStore.class)) {
+            s = store();
+            String logged = String.join("\n", log.lines());
+            assertTrue(logged.contains("checkpoint-99.safetensors: not a checkpoint name")
+                    && logged.contains("checkpoint-99999999999999999999.safetensors: not a checkpoint name"), logged);
+        }
+        s.save(12, tensors(12), metadata(12));
+        s.save(16, tensors(16), metadata(16));
+        assertEquals(List.of("checkpoint-000000000012.safetensors", "checkpoint-000000000016.safetensors",
+                "checkpoint-99.safetensors", "checkpoint-99999999999999999999.safetensors"), names());
+        assertEquals(16, s.latest().step());
+        // With the newest damaged, the one kept before it is there to fall back to.
+        dropHadoopChecksum(16);
+        Files.write(file(16), new byte[] {1, 2, 3});
+        assertEquals(12, s.latest().step());
+        String newest = CheckpointStore.newestFile(tmp.toUri().toString(), new Configuration());
+        assertTrue(newest.endsWith("/checkpoint-000000000012.safetensors"), newest);
+    }
+
+    @Test
+    void aStepSavedAgainIsReplacedWholeWithHadoopsChecksumOfTheNewFile() throws IOException {
+        CheckpointStore s = store();
+        s.save(4, tensors(4), metadata(4));
+        s.save(5, tensors(5), metadata(5));
+        // The trainer saves the same step twice when an epoch ends on a checkpoint interval.
+        Map<String, Tensor> again = tensors(50);
+        s.save(5, again, metadata(5));
+        assertTrue(Files.exists(tmp.resolve(".checkpoint-000000000005.safetensors.crc")), "Hadoop's checksum is kept");
+        try (LogCapture log = LogCapture.of(CheckpointStore.class)) {
+            CheckpointStore.Loaded got = s.latest();
+            assertEquals(5, got.step());
+            assertSameContents(again, got);
+            assertTrue(log.lines().isEmpty(), log.lines().toString());
+        }
+        assertEquals(List.of("checkpoint-000000000004.safetensors", "checkpoint-000000000005.safetensors"), names());
+        try (Stream<Path> all = Files.list(tmp)) {
+            assertTrue(all.noneMatch(p -> p.getFileName().toString().contains(".tmp")), "no temporary file is left");
+        }
+    }
+
+    /** The trainer's position entries, as it writes them. */
+    private static Map<String, String> position(long step, int epoch, int round) {
+        Map<String, String> m = metadata(step);
+        m.put("sparkgrad.epoch", Integer.toString(epoch));
+        m.put("sparkgrad.round", Integer.toString(round));
+        m.put("sparkgrad.stoppedEarly", "false");
+        return m;
+    }
+
+    @Test
+    void theResumePositionIsThatOfTheCheckpointATrainerResumesFrom() throws IOException {
+        CheckpointStore s = store();
+        s.save(3, tensors(3), position(3, 1, 0));
+        s.save(5, tensors(5), position(5, 1, 2));
+        String dir = tmp.toUri().toString();
+        CheckpointStore.Position p = CheckpointStore.resumePosition(dir, new Configuration());
+        assertEquals(new CheckpointStore.Position(p.file(), 5, 1, true, false), p);
+        assertTrue(p.file().endsWith("checkpoint-000000000005.safetensors"), p.file());
+        // One bit of the newest one's epoch ("1" to "q"): its checksum fails, and both fall back to step 3.
+        dropHadoopChecksum(5);
+        byte[] bytes = Files.readAllBytes(file(5));
+        int at = new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1).indexOf("\"sparkgrad.epoch\":\"1\"");
+        bytes[at + "\"sparkgrad.epoch\":\"".length()] = 'q';
+        Files.write(file(5), bytes);
+        p = CheckpointStore.resumePosition(dir, new Configuration());
+        assertEquals(new CheckpointStore.Position(p.file(), 3, 1, false, false), p);
+        assertEquals(3, s.latest().step());
+    }
+
+    @Test
+    void aFileWrittenBesideTheCheckpointsReplacesTheOldOneWhole() throws IOException {
+        String dir = tmp.toUri().toString();
+        CheckpointStore.writeBeside(dir, "history.json", "[1]".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                new Configuration());
+        CheckpointStore.writeBeside(dir, "history.json", "[1,2]".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                new Configuration());
+        org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(dir, "history.json");
+        try (java.io.InputStream in = p.getFileSystem(new Configuration()).open(p)) {
+            assertEquals("[1,2]", new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+        }
+        assertEquals(List.of("history.json"), names());
+    }
 }
