@@ -1,5 +1,6 @@
 package io.sparkgrad.jobs;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -13,7 +14,6 @@ import io.sparkgrad.jobs.model.ModelSpec;
 import io.sparkgrad.jobs.model.SpecNetwork;
 import io.sparkgrad.jobs.report.Curve;
 import io.sparkgrad.jobs.report.EpochRecord;
-import io.sparkgrad.jobs.train.Checkpoints;
 import io.sparkgrad.jobs.train.LrSchedule;
 import io.sparkgrad.jobs.train.Progress;
 import io.sparkgrad.spark.ml.NeuralNetClassifier;
@@ -21,11 +21,11 @@ import io.sparkgrad.spark.ml.NeuralNetEstimator;
 import io.sparkgrad.spark.ml.NeuralNetModel;
 import io.sparkgrad.spark.ml.NeuralNetRegressor;
 import io.sparkgrad.spark.ml.NeuralNetTrainingSummary;
+import io.sparkgrad.spark.train.CheckpointStore;
 import io.sparkgrad.spark.train.EpochStats;
 import io.sparkgrad.spark.train.TrainerConfig;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
-import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.ml.attribute.Attribute;
@@ -44,7 +44,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.UUID;
+import java.util.TreeMap;
 
 /**
  * The {@code train} job: reads a DataFrame, trains a network on it data-parallel with Sparkgrad's
@@ -59,6 +59,17 @@ import java.util.UUID;
  * and any schedule works (the trainer applies the configured rate at the start of each epoch, to
  * the driver's optimizer or, with local steps, to the replicas' own). The input is cached once for
  * all epochs.
+ *
+ * <h2>Resuming</h2>
+ * Where a resumed run continues is decided by the checkpoints alone, exactly as the trainer decides
+ * it ({@link CheckpointStore#resumePosition}): the newest checkpoint that passes its checksum, a
+ * damaged newer one being set aside. The epoch, the step and whether early stopping had ended the
+ * run come from that checkpoint, and the step is checked against the one the trainer really
+ * resumed from. Beside the checkpoints the job keeps {@value #HISTORY_FILE}, each finished epoch's
+ * statistics, replaced whole after every epoch; on resume its records past the checkpoint's epoch
+ * are dropped. It only describes past epochs (for {@code metrics.json} and {@code curve.png}), so a
+ * history that cannot be read is reported, naming the file and what is wrong, and the run goes on
+ * without those earlier records rather than failing.
  */
 public final class Train {
     static final String HISTORY_FILE = "sparkgrad-jobs-history.json";
@@ -196,15 +207,18 @@ public final class Train {
                 Configuration conf = s.sessionState().newHadoopConf();
                 OutputDir output = OutputDir.prepare(conf, a.require("output"), a.flag("overwrite"), "--output");
                 ModelSpec spec = a.string("model-spec") == null ? null : Common.readSpec(conf, a.string("model-spec"));
-                Checkpoints.Latest latest = null;
-                if (checkpointDir != null) {
-                    latest = Checkpoints.latest(conf, checkpointDir);
-                    if (latest != null && !resume) {
-                        throw new UsageException("--checkpoint-dir: " + checkpointDir + " holds a run (" + latest.epochsDone()
-                                + " epoch(s) done); pass --resume to continue it, or give an empty directory");
+                CheckpointStore.Position latest = null;
+                if (checkpointDir != null && !resume) {
+                    String newest = CheckpointStore.newestFile(checkpointDir, conf);
+                    if (newest != null) {
+                        throw new UsageException("--checkpoint-dir: " + checkpointDir + " holds a run (its newest "
+                                + "checkpoint is " + new Path(newest).getName() + "); pass --resume to continue it, or "
+                                + "give an empty directory");
                     }
-                    if (latest == null && resume) {
-                        err.println("sparkgrad train: no checkpoint in " + checkpointDir + "; starting a new run");
+                } else if (checkpointDir != null) {
+                    latest = CheckpointStore.resumePosition(checkpointDir, conf);
+                    if (latest == null) {
+                        err.println("sparkgrad train: no intact checkpoint in " + checkpointDir + "; starting a new run");
                     }
                 }
                 Inputs.Source source = Common.source(a, partitions);
@@ -328,10 +342,10 @@ public final class Train {
 
         /** Runs the remaining epochs, one fit each, resuming from the checkpoint in {@code ckpt}. */
         private Fitted fitEpochs(SparkSession s, Configuration conf, Dataset<Row> df, String featuresCol, String label,
-                ModelSpec spec, String ckpt, Checkpoints.Latest latest, long rows, OutputDir o) throws IOException {
+                ModelSpec spec, String ckpt, CheckpointStore.Position latest, long rows, OutputDir o)
+                throws IOException {
             List<EpochRecord> history = latest == null ? new ArrayList<>() : readHistory(conf, ckpt, latest.epochsDone());
             int done = latest == null ? 0 : latest.epochsDone();
-            long resumedFrom = latest == null ? 0 : latest.step();
             if (latest != null) {
                 err.println("sparkgrad train: resuming " + ckpt + " at step " + latest.step() + " (" + done + " of "
                         + epochs + " epochs done" + (latest.midEpoch() ? ", continuing inside epoch " + (done + 1) : "")
@@ -348,6 +362,9 @@ public final class Train {
                     double lr = schedule.at(e);
                     estimator.setMaxEpochs(e + 1).setLearningRate(lr);
                     model = (NeuralNetModel<?>) estimator.fit(df);
+                    if (last == null) {
+                        checkResumedAt(latest, model.summary());
+                    }
                     last = model.summary();
                     for (EpochStats st : last.history()) {
                         history.add(EpochRecord.of(st, lr));
@@ -361,6 +378,7 @@ public final class Train {
                     estimator.setMaxEpochs(Math.max(done, 1));
                     model = (NeuralNetModel<?>) estimator.fit(df);
                     last = model.summary();
+                    checkResumedAt(latest, last);
                 }
             } finally {
                 s.sparkContext().removeSparkListener(progress);
@@ -368,38 +386,67 @@ public final class Train {
             if (stopped && last.stoppedEarly()) {
                 err.println("sparkgrad train: stopped early; the model has epoch " + last.bestEpoch() + "'s weights");
             }
-            return new Fitted(model, history, last, resumedFrom);
+            return new Fitted(model, history, last, latest == null ? 0 : latest.step());
         }
 
-        private List<EpochRecord> readHistory(Configuration conf, String dir, int epochsDone) throws IOException {
-            Path p = new Path(dir, HISTORY_FILE);
-            FileSystem fs = p.getFileSystem(conf);
-            List<EpochRecord> out = new ArrayList<>();
-            if (!fs.exists(p)) {
-                return out;
+        /**
+         * The job chose its epochs by {@code latest}; the trainer chose its checkpoint again when the
+         * first fit started. They agree unless the directory changed in between.
+         */
+        private void checkResumedAt(CheckpointStore.Position latest, NeuralNetTrainingSummary first) {
+            long expected = latest == null ? 0 : latest.step();
+            if (first.resumedFromStep() != expected) {
+                throw new IllegalStateException("--checkpoint-dir: the trainer resumed from step " + first.resumedFromStep()
+                        + ", not from step " + expected + (latest == null ? "" : " (" + latest.file() + ")") + " as the "
+                        + "job had found: the directory changed while the job started; run it again with --resume");
             }
-            try (FSDataInputStream in = fs.open(p)) {
-                for (JsonNode n : JSON.readTree(in)) {
-                    EpochRecord r = EpochRecord.fromJson(n);
-                    if (r.epoch() <= epochsDone) {
-                        out.add(r);
+        }
+
+        /**
+         * The records of epochs 1 to {@code epochsDone} in the history beside the checkpoints; with a
+         * warning and without them when the history cannot be read (see the class comment).
+         */
+        private List<EpochRecord> readHistory(Configuration conf, String dir, int epochsDone) {
+            Path p = new Path(dir, HISTORY_FILE);
+            TreeMap<Integer, EpochRecord> byEpoch = new TreeMap<>();
+            try {
+                FileSystem fs = p.getFileSystem(conf);
+                JsonNode all = JSON.createArrayNode();
+                if (fs.exists(p)) {
+                    try (FSDataInputStream in = fs.open(p)) {
+                        all = JSON.readTree(in);
                     }
                 }
+                if (all == null || !all.isArray()) {
+                    throw new IllegalArgumentException("it is not a JSON array of epochs");
+                }
+                for (JsonNode n : all) {
+                    EpochRecord r = EpochRecord.fromJson(n);
+                    if (r.epoch() <= epochsDone) {
+                        byEpoch.put(r.epoch(), r);
+                    }
+                }
+            } catch (IOException | IllegalArgumentException e) {
+                String what = e instanceof JsonProcessingException j ? "not valid JSON: " + j.getOriginalMessage()
+                        : e.getMessage();
+                err.println("sparkgrad train: warning: ignoring the epoch history " + p + ": " + what + "; metrics.json "
+                        + "and " + ModelDir.CURVE + " list only the epochs run from now on (training continues from "
+                        + "the checkpoint, which was checked)");
+                return new ArrayList<>();
             }
-            return out;
+            if (byEpoch.size() < epochsDone) {
+                err.println("sparkgrad train: warning: the epoch history " + p + " has " + byEpoch.size() + " of the "
+                        + epochsDone + " epochs done (a job stopped between an epoch's checkpoint and its record); "
+                        + "metrics.json lists only those");
+            }
+            return new ArrayList<>(byEpoch.values());
         }
 
         private void writeHistory(Configuration conf, String dir, List<EpochRecord> history) throws IOException {
             ArrayNode arr = JSON.createArrayNode();
             history.forEach(r -> arr.add(r.toJson()));
-            Path p = new Path(dir, HISTORY_FILE);
-            FileSystem fs = p.getFileSystem(conf);
-            Path tmp = new Path(dir, "." + HISTORY_FILE + "." + UUID.randomUUID() + ".tmp");
-            try (FSDataOutputStream o = fs.create(tmp, false)) {
-                o.write(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(arr));
-            }
-            fs.delete(p, false);
-            fs.rename(tmp, p);
+            CheckpointStore.writeBeside(dir, HISTORY_FILE, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(arr),
+                    conf);
         }
 
         private void write(OutputDir o, Fitted f, ModelSpec spec, Inputs.Features features, InputFormat format,

@@ -46,12 +46,20 @@ public record EpochRecord(int epoch, long steps, double trainLoss, double valida
         return o;
     }
 
-    /** Reads an object written by {@link #toJson()}. */
+    /**
+     * Reads an object written by {@link #toJson()}.
+     *
+     * @throws IllegalArgumentException naming the key, when {@code o} is not such an object
+     */
     public static EpochRecord fromJson(JsonNode o) {
+        if (o == null || !o.isObject()) {
+            throw new IllegalArgumentException("an epoch's entry is not a JSON object: " + o);
+        }
         String metric = o.has("val_accuracy") ? "accuracy" : "rmse";
-        return new EpochRecord(o.get("epoch").asInt(), o.get("steps").asLong(), num(o, "train_loss"), num(o, "val_loss"),
-                num(o, "val_" + metric), metric, o.get("rows").asLong(), num(o, "rows_per_second"), num(o,
-                "spark_overhead_share"), num(o, "seconds"), num(o, "learning_rate"));
+        return new EpochRecord((int) whole(o, "epoch", 1, Integer.MAX_VALUE), whole(o, "steps", 0, Long.MAX_VALUE),
+                num(o, "train_loss"), num(o, "val_loss"), num(o, "val_" + metric), metric,
+                whole(o, "rows", 0, Long.MAX_VALUE), num(o, "rows_per_second"), num(o, "spark_overhead_share"),
+                num(o, "seconds"), num(o, "learning_rate"));
     }
 
     static void put(ObjectNode o, String key, double v) {
@@ -62,8 +70,21 @@ public record EpochRecord(int epoch, long steps, double trainLoss, double valida
         }
     }
 
+    private static long whole(JsonNode o, String key, long min, long max) {
+        JsonNode v = o.get(key);
+        if (v == null || !v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < min || v.asLong() > max) {
+            throw new IllegalArgumentException("an epoch's entry has " + (v == null ? "no \"" + key + "\""
+                    : "\"" + key + "\": " + v + ", not a whole number from " + min) + ": " + o);
+        }
+        return v.asLong();
+    }
+
+    /** A number, or NaN for null or a missing key (as {@link #put} writes NaN). */
     private static double num(JsonNode o, String key) {
         JsonNode v = o.get(key);
+        if (v != null && !v.isNull() && !v.isNumber()) {
+            throw new IllegalArgumentException("an epoch's entry has \"" + key + "\": " + v + ", not a number: " + o);
+        }
         return v == null || v.isNull() ? Double.NaN : v.asDouble();
     }
 }
