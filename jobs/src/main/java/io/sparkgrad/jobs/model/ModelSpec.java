@@ -62,7 +62,8 @@ import java.util.Set;
  * reshapes them to {@code input} (PyTorch's {@code nn.Unflatten(1, input)}), so its state dict
  * names are those of {@code nn.Sequential(nn.Unflatten(…), *layers)}: {@code "1.weight"}, …
  *
- * <p>Parsing checks every field, infers every layer's output shape and enforces the limits below;
+ * <p>Parsing checks every field, infers every layer's output shape and enforces the limits below
+ * (sizes, parameters, values per example after each layer and in each convolution's workspace);
  * an error names the layer ({@code layers[3] (conv2d)}) and what was expected.
  */
 public final class ModelSpec {
@@ -80,6 +81,14 @@ public final class ModelSpec {
     public static final int MAX_INPUT_DIM = 4_096;
     /** Most values one example may have after any layer (memory per example and batch row). */
     public static final long MAX_ACTIVATION = 1L << 22;
+    /**
+     * Most values of one example's im2col workspace in a convolution or average pooling: the
+     * engine copies every {@code kernel × kernel} window of the layer's input into a column, so a
+     * layer holds {@code in_channels · kernel² · H_out · W_out} values per example (a batch's in one
+     * array) while its output may be small. 2<sup>24</sup> values (64 MiB per example) is four
+     * times {@link #MAX_ACTIVATION}.
+     */
+    public static final long MAX_WORKSPACE = 1L << 24;
     /** Most trainable parameters. */
     public static final long MAX_PARAMETERS = 50_000_000L;
     /**
@@ -292,6 +301,13 @@ public final class ModelSpec {
                 default:
                     out = shape;
             }
+            long workspace = workspace(type, shape, args, out);
+            if (workspace > MAX_WORKSPACE) {
+                throw new IllegalArgumentException(where + ": its im2col workspace (" + shape[0] + " input channels × "
+                        + "kernel " + args.get("kernel_size") + "² × " + out[1] + "·" + out[2] + " output positions) is "
+                        + workspace + " values per example; at most " + MAX_WORKSPACE + " (ModelSpec.MAX_WORKSPACE): use "
+                        + "fewer input channels, a smaller kernel or a larger stride");
+            }
             if (product(out) > MAX_ACTIVATION) {
                 throw new IllegalArgumentException(where + ": its output " + Arrays.toString(out) + " has "
                         + product(out) + " values per example; at most " + MAX_ACTIVATION);
@@ -392,6 +408,19 @@ public final class ModelSpec {
                     + "kernel_size " + k);
         }
         return out;
+    }
+
+    /**
+     * Values per example of the im2col columns a layer builds ({@code F.conv2d} and
+     * {@code F.avgPool2d} unfold their input): {@code in_channels · kernel² · H_out · W_out}, 0 for
+     * other layers.
+     */
+    private static long workspace(String type, int[] in, Map<String, Object> args, int[] out) {
+        if (!type.equals("conv2d") && !type.equals("avgpool2d")) {
+            return 0;
+        }
+        long k = (Integer) args.get("kernel_size");
+        return in[0] * k * k * out[1] * out[2];
     }
 
     private static long product(int[] shape) {

@@ -107,6 +107,29 @@ class ModelSpecTest {
         assertTrue(error(" ".repeat(ModelSpec.MAX_BYTES + 1)).contains("at most 65536"));
     }
 
+    /**
+     * A spec inside every other limit (493,195 parameters, every output under MAX_ACTIVATION) whose
+     * second convolution would copy 1024 × 15² × 56·56 values per example into its im2col columns:
+     * about 2.7 GiB for one example.
+     */
+    @Test
+    void aConvolutionsWorkspaceIsLimitedPerExample() {
+        String spec = "{\"input\":[1,28,28],\"layers\":["
+                + "{\"type\":\"conv2d\",\"out_channels\":1024,\"kernel_size\":15,\"padding\":14},"
+                + "{\"type\":\"conv2d\",\"out_channels\":1,\"kernel_size\":15,\"padding\":14},"
+                + "{\"type\":\"flatten\"},{\"type\":\"linear\",\"out_features\":10}]}";
+        assertEquals("s.json: layers[1] (conv2d): its im2col workspace (1024 input channels × kernel 15² × 56·56 output "
+                + "positions) is 722534400 values per example; at most 16777216 (ModelSpec.MAX_WORKSPACE): use fewer input "
+                + "channels, a smaller kernel or a larger stride", error(spec));
+        assertTrue(error("{\"input\": [64, 64, 64], \"layers\": [{\"type\": \"avgpool2d\", \"kernel_size\": 15, "
+                + "\"stride\": 1}]}").startsWith("s.json: layers[0] (avgpool2d): its im2col workspace (64 input channels"));
+        // At the limit: 16 channels × 4² × 256·256 = 2^24 values per example; one channel more is refused.
+        String edge = "{\"input\": [%d, 259, 259], \"layers\": [{\"type\": \"conv2d\", \"out_channels\": 1, "
+                + "\"kernel_size\": 4}, {\"type\": \"flatten\"}, {\"type\": \"linear\", \"out_features\": 2}]}";
+        assertEquals(131_331, ModelSpec.parse(String.format(edge, 16), "s.json").parameters());
+        assertTrue(error(String.format(edge, 17)).contains("is 17825792 values per example; at most 16777216"));
+    }
+
     @Test
     void mistakesAreNamedWithTheLayerAndTheField() {
         assertEquals("s.json: layers[0] (linear): gets shape [4, 2, 2]; put {\"type\": \"flatten\"} before it",
