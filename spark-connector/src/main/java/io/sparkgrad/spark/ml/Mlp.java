@@ -63,6 +63,23 @@ public final class Mlp implements SerializableSupplier<Module> {
         return widths.clone();
     }
 
+    /** Trainable parameters: the weights and biases of every layer, counted without building it. */
+    public long parameters() {
+        return parameters(widths);
+    }
+
+    /**
+     * The parameter count of a perceptron over {@code widths} (input first, output last), in
+     * {@code long}: what checks compare with a limit before anything is allocated.
+     */
+    public static long parameters(int[] widths) {
+        long n = 0;
+        for (int i = 0; i + 1 < widths.length; i++) {
+            n += ((long) widths[i] + 1) * widths[i + 1];
+        }
+        return n;
+    }
+
     public String activation() {
         return activation;
     }

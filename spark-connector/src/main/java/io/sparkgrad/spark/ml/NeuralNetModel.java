@@ -4,6 +4,11 @@ import io.sparkgrad.Tensor;
 import io.sparkgrad.autograd.GradMode;
 import io.sparkgrad.nn.Module;
 import io.sparkgrad.spark.train.SerializableSupplier;
+import io.sparkgrad.io.SafeTensorsFormatException;
+import io.sparkgrad.spark.ml.param.ModuleFactoryParam;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -25,14 +30,18 @@ import org.json4s.JInt;
 import org.json4s.JObject;
 import org.json4s.JString;
 import org.json4s.JValue;
+import scala.NotImplementedError;
 import scala.Option;
 import scala.Tuple2;
 import scala.jdk.javaapi.CollectionConverters;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -57,6 +66,10 @@ public abstract class NeuralNetModel<M extends NeuralNetModel<M>> extends Model<
     /** Version of the saved layout, written to the metadata. */
     static final int FORMAT_VERSION = 1;
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Largest file accepted in a saved model's {@code metadata/} directory, in bytes. */
+    public static final int MAX_METADATA_BYTES = 1 << 20;
+    /** Longest piece of a model file's own text that an error message quotes. */
+    private static final int MAX_QUOTED = 80;
 
     private final String uid;
     private final int numFeatures;
@@ -277,6 +290,18 @@ public abstract class NeuralNetModel<M extends NeuralNetModel<M>> extends Model<
         }
     }
 
+    /** {@code s} cut to {@value #MAX_QUOTED} characters: errors about a damaged file stay one readable line. */
+    static String cut(String s) {
+        return cut(s, MAX_QUOTED);
+    }
+
+    /** The first line of {@code s}, cut to {@code max} characters. */
+    static String cut(String s, int max) {
+        String line = s.split("[\r\n]", 2)[0];
+        return line.length() <= max && line.length() == s.length() ? s
+                : line.substring(0, Math.min(line.length(), max)) + "… (" + s.length() + " characters)";
+    }
+
     /** The model class's constructor, for {@link Reader}. */
     @FunctionalInterface
     interface Constructor<M> {
@@ -295,8 +320,19 @@ public abstract class NeuralNetModel<M extends NeuralNetModel<M>> extends Model<
 
         @Override
         public M load(String path) {
-            DefaultParamsReader.Metadata metadata = DefaultParamsReader$.MODULE$.loadMetadata(path, sparkSession(),
-                    type.getName());
+            String where = "the model at " + path;
+            checkMetadataSize(path, sparkSession().sessionState().newHadoopConf());
+            DefaultParamsReader.Metadata metadata;
+            try {
+                metadata = DefaultParamsReader$.MODULE$.loadMetadata(path, sparkSession(), type.getName());
+            } catch (Exception e) { // Scala code: json4s's MappingException and Hadoop's IOExceptions are undeclared
+                if (e instanceof IOException) {
+                    throw new UncheckedIOException("reading the metadata of " + where, (IOException) e);
+                }
+                // Spark's message quotes the whole metadata line: cut it to one readable line.
+                throw new IllegalArgumentException("the metadata of " + where + " is not Spark ML metadata of a "
+                        + type.getSimpleName() + ": " + cut(String.valueOf(e.getMessage()), 4 * MAX_QUOTED), e);
+            }
             int version = intField(metadata, "formatVersion", path);
             if (version > FORMAT_VERSION) {
                 throw new IllegalArgumentException("the model at " + path + " was saved in format version " + version
@@ -311,14 +347,119 @@ public abstract class NeuralNetModel<M extends NeuralNetModel<M>> extends Model<
                 throw new UncheckedIOException("reading the weights of the model at " + path, e);
             }
             M model = constructor.create(metadata.uid(), numFeatures, numOutputs, weights);
-            metadata.getAndSetParams(model, Option.empty());
+            checkParams(model, metadata, path);
             try {
+                metadata.getAndSetParams(model, Option.empty());
+            } catch (IllegalArgumentException e) {
+                throw e; // a value its param's validator refuses: Spark's message names the param and the value
+            } catch (Exception | NotImplementedError e) {
+                throw new IllegalArgumentException("the metadata of " + where + " (metadata/) holds params that "
+                        + "cannot be set: " + cut(String.valueOf(e.getMessage()), 4 * MAX_QUOTED), e);
+            }
+            try {
+                checkSize(model, path);
                 model.network(); // the weights must fit the network the params describe
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("cannot load " + type.getSimpleName() + " from " + path + ": "
                         + e.getMessage(), e);
             }
             return model;
+        }
+
+        /**
+         * Refuses metadata files over {@link #MAX_METADATA_BYTES} before Spark reads them: Spark's
+         * reader takes the first line whatever its length, and a saved model's is a few kilobytes.
+         */
+        private static void checkMetadataSize(String path, Configuration conf) {
+            Path dir = new Path(path, "metadata");
+            try {
+                FileSystem fs = dir.getFileSystem(conf);
+                if (!fs.exists(dir)) {
+                    throw new IllegalArgumentException("the model at " + path + " has no metadata/ directory: not a "
+                            + "Spark ML model directory");
+                }
+                for (FileStatus f : fs.listStatus(dir)) {
+                    String name = f.getPath().getName();
+                    if (f.isFile() && !name.startsWith("_") && !name.startsWith(".") && f.getLen() > MAX_METADATA_BYTES) {
+                        throw new IllegalArgumentException("the metadata file " + f.getPath() + " has " + f.getLen()
+                                + " bytes; a model's metadata has at most " + MAX_METADATA_BYTES + " (damaged, or not "
+                                + "saved by Sparkgrad)");
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("reading the metadata of the model at " + path, e);
+            }
+        }
+
+        /**
+         * Checks every param of {@code paramMap} and {@code defaultParamMap} before Spark sets them,
+         * so that an unknown name or a value of the wrong JSON type is refused with a message naming
+         * the field (Spark would throw {@code NoSuchElementException}, json4s's {@code
+         * MappingException} or Scala's {@code NotImplementedError}).
+         */
+        private static void checkParams(NeuralNetModel<?> model, DefaultParamsReader.Metadata metadata, String path) {
+            JsonNode root;
+            try {
+                root = JSON.readTree(metadata.metadataJson());
+            } catch (IOException e) {
+                throw new IllegalArgumentException("the metadata of the model at " + path + " is not valid JSON", e);
+            }
+            for (String map : List.of("paramMap", "defaultParamMap")) {
+                JsonNode params = root.get(map);
+                if (params == null && map.equals("defaultParamMap")) {
+                    continue; // written by Spark before 2.4
+                }
+                if (params == null || !params.isObject()) {
+                    throw new IllegalArgumentException("the metadata of the model at " + path + " has no '" + map
+                            + "' object of params: not saved by Sparkgrad, or damaged");
+                }
+                Iterator<Map.Entry<String, JsonNode>> it = params.fields();
+                while (it.hasNext()) {
+                    Map.Entry<String, JsonNode> p = it.next();
+                    String field = "'" + map + "." + cut(p.getKey()) + "'";
+                    if (!model.hasParam(p.getKey())) {
+                        throw new IllegalArgumentException("the metadata of the model at " + path + " has the param "
+                                + field + ", which " + model.getClass().getSimpleName() + " does not have");
+                    }
+                    Param<?> param = model.getParam(p.getKey());
+                    if (param instanceof ModuleFactoryParam) {
+                        continue; // decoding builds the factory; Spark does that once, and its errors name the param
+                    }
+                    try {
+                        param.jsonDecode(p.getValue().toString());
+                    } catch (Exception | NotImplementedError e) {
+                        throw new IllegalArgumentException("the metadata of the model at " + path + " has " + field
+                                + " = " + cut(p.getValue().toString()) + ", which is not a value of that param ("
+                                + param.doc() + ")", e);
+                    }
+                }
+            }
+        }
+
+        /**
+         * For the default perceptron: refuses, before building it, a network whose parameter count
+         * (from numFeatures, hiddenLayers and numOutputs) is not the weights file's, so metadata
+         * cannot make the loader allocate more than the weights it has read.
+         */
+        private static void checkSize(NeuralNetModel<?> model, String path) {
+            if (!(model.networkFactory() instanceof Mlp mlp)) {
+                return;
+            }
+            long values = 0;
+            try {
+                for (Tensor t : Weights.decode(model.weights, path + "/" + Weights.FILE).tensors().values()) {
+                    values += t.numel();
+                }
+            } catch (SafeTensorsFormatException e) {
+                throw new IllegalArgumentException(Weights.FILE + " is not a valid safetensors file: " + e.getMessage(), e);
+            }
+            if (mlp.parameters() != values) {
+                throw new IllegalArgumentException(String.format(Locale.ROOT, "the weights in %s do not fit the "
+                        + "network its metadata describes: a perceptron %s (numFeatures, hiddenLayers, numOutputs) of "
+                        + "%,d parameters, but the file holds %,d values; the metadata is damaged or belongs to another "
+                        + "model", Weights.FILE, Arrays.toString(mlp.widths()),
+                        mlp.parameters(), values));
+            }
         }
 
         private static int intField(DefaultParamsReader.Metadata metadata, String name, String path) {

@@ -266,6 +266,43 @@ class NeuralNetModelTest {
                 e.getMessage());
     }
 
+    /**
+     * Metadata that describes a network far larger than its weights, or holds params of the wrong
+     * type or unknown ones, is refused with an IllegalArgumentException naming the field, before the
+     * network is built (a [500000000, 8, 3] perceptron would need 16 GiB; the test JVM has 2).
+     */
+    @Test
+    void damagedMetadataIsRefusedNamingTheFieldBeforeTheNetworkIsBuilt(@TempDir Path dir) throws IOException {
+        String path = dir.resolve("model").toString();
+        classifier(11).write().save(path);
+        Path part;
+        try (java.util.stream.Stream<Path> s = Files.list(dir.resolve("model/metadata"))) {
+            part = s.filter(p -> p.getFileName().toString().startsWith("part-")).findFirst().orElseThrow();
+        }
+        Files.deleteIfExists(part.resolveSibling("." + part.getFileName() + ".crc"));
+        String good = Files.readString(part);
+        String[][] cases = {
+            {"\"numFeatures\":4", "\"numFeatures\":500000000", "do not fit the network its metadata describes: a "
+                    + "perceptron [500000000, 8, 3] (numFeatures, hiddenLayers, numOutputs) of 4,000,000,035 parameters, "
+                    + "but the file holds 67 values"},
+            {"\"hiddenLayers\":[8]", "\"hiddenLayers\":\"x\"", "'paramMap.hiddenLayers' = \"x\", which is not a value"},
+            {"\"paramMap\":{", "\"paramMap\":{\"noSuchParam\":1,", "the param 'paramMap.noSuchParam', which "
+                    + "NeuralNetClassificationModel does not have"},
+            {"\"paramMap\":", "\"paramMap\":[],\"pm\":", "has no 'paramMap' object of params"},
+        };
+        for (String[] c : cases) {
+            String damaged = good.replace(c[0], c[1]);
+            assertFalse(damaged.equals(good), c[0]);
+            Files.writeString(part, damaged);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> NeuralNetClassificationModel.load(path), c[1]);
+            assertTrue(e.getMessage().contains(c[2]) && e.getMessage().contains(path), e.getMessage());
+            assertTrue(e.getMessage().length() < 500, e.getMessage());
+        }
+        Files.writeString(part, good);
+        assertEquals(FEATURES, NeuralNetClassificationModel.load(path).numFeatures());
+    }
+
     @Test
     void corruptOrMissingWeightsAreRefusedNamingTheFile(@TempDir Path dir) throws IOException {
         String path = dir.resolve("model").toString();
