@@ -1,5 +1,6 @@
 package io.sparkgrad.jobs;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkgrad.jobs.data.BadInputException;
@@ -14,9 +15,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -42,6 +41,8 @@ public final class ModelDir {
     public static final String CURVE = "curve.png";
     public static final String JOB = "job.json";
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Largest {@code job.json} read, in bytes. */
+    private static final int MAX_JOB_BYTES = 1 << 20;
 
     private ModelDir() {
     }
@@ -104,7 +105,8 @@ public final class ModelDir {
             }
             JsonNode job = null;
             if (jobFile != null && fs.exists(jobFile)) {
-                job = JSON.readTree(Common.readText(conf, jobFile.toString(), 1 << 20, "--model"));
+                job = JSON.readTree(Common.readText(conf, jobFile.toString(), MAX_JOB_BYTES, "--model"));
+                checkJob(job, jobFile);
             }
             return new Loaded(model, job, modelPath);
         } catch (IOException e) {
@@ -114,22 +116,67 @@ public final class ModelDir {
         }
     }
 
-    /** The {@code class} field of Spark ML metadata (a text file of one JSON line in {@code metadata/}). */
+    /**
+     * The {@code class} field of Spark ML metadata (a text file of one JSON line in {@code metadata/}),
+     * reading at most {@link NeuralNetModel#MAX_METADATA_BYTES} of each file.
+     */
     private static String modelClass(FileSystem fs, Path metadata) throws IOException {
         FileStatus[] parts = fs.listStatus(metadata, p -> p.getName().startsWith("part-"));
         Arrays.sort(parts, Comparator.comparing(s -> s.getPath().getName()));
         for (FileStatus part : parts) {
-            try (FSDataInputStream in = fs.open(part.getPath());
-                    BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-                String line = r.readLine();
-                if (line != null && !line.isBlank()) {
-                    JsonNode cls = JSON.readTree(line).get("class");
-                    if (cls != null && cls.isTextual()) {
-                        return cls.asText();
-                    }
+            byte[] head;
+            try (FSDataInputStream in = fs.open(part.getPath())) {
+                head = in.readNBytes(NeuralNetModel.MAX_METADATA_BYTES + 1);
+            }
+            int end = 0;
+            while (end < head.length && head[end] != '\n') {
+                end++;
+            }
+            if (end > NeuralNetModel.MAX_METADATA_BYTES) {
+                throw new BadInputException("--model: " + part.getPath() + ": its first line is longer than "
+                        + NeuralNetModel.MAX_METADATA_BYTES + " bytes; a model's metadata is one short JSON line");
+            }
+            String line = new String(head, 0, end, StandardCharsets.UTF_8);
+            if (!line.isBlank()) {
+                JsonNode cls;
+                try {
+                    cls = JSON.readTree(line).get("class");
+                } catch (JsonProcessingException e) {
+                    throw new BadInputException("--model: " + part.getPath() + " is not Spark ML metadata (one JSON "
+                            + "object per line): " + e.getOriginalMessage().split("[\r\n]", 2)[0], e);
+                }
+                if (cls != null && cls.isTextual()) {
+                    return cls.asText();
                 }
             }
         }
         throw new BadInputException("--model: " + metadata + " holds no Spark ML metadata with a class name");
+    }
+
+    /**
+     * Checks the fields of {@code job.json} that evaluate and predict read: an object whose
+     * {@code features}, when present, is an object with a non-empty {@code sources} array of
+     * column names, and whose {@code label}, when present, is a column name.
+     */
+    private static void checkJob(JsonNode job, Path file) {
+        if (job == null || !job.isObject()) {
+            throw new BadInputException("--model: " + file + " is not a JSON object (the train job writes one)");
+        }
+        JsonNode features = job.get("features");
+        if (features != null) {
+            JsonNode sources = features.isObject() ? features.get("sources") : null;
+            boolean ok = sources != null && sources.isArray() && !sources.isEmpty();
+            for (int i = 0; ok && i < sources.size(); i++) {
+                ok = sources.get(i).isTextual();
+            }
+            if (!ok) {
+                throw new BadInputException("--model: " + file + ": \"features\" must be an object whose \"sources\" "
+                        + "is a non-empty array of column names; repair the file, or give --features");
+            }
+        }
+        JsonNode label = job.get("label");
+        if (label != null && !label.isNull() && !label.isTextual()) {
+            throw new BadInputException("--model: " + file + ": \"label\" must be a column name (a string)");
+        }
     }
 }
