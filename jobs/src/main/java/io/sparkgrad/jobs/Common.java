@@ -7,6 +7,7 @@ import io.sparkgrad.jobs.data.InputFormat;
 import io.sparkgrad.jobs.data.Inputs;
 import io.sparkgrad.jobs.model.ModelSpec;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sparkgrad.spark.ml.Mlp;
 import io.sparkgrad.spark.ml.NeuralNetModel;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
@@ -162,8 +163,9 @@ final class Common {
      * Checks before Spark starts what the file system alone can tell, so a mistyped path fails at
      * once (exit status 2, nothing written) rather than after a session has started: {@code --input}
      * matches something, {@code --model} exists (evaluate, predict) or {@code --model-spec} is a valid
-     * spec (train), and a directory {@code --output} is free (unless {@code --overwrite}). The jobs
-     * check all of it again on the session's Hadoop configuration.
+     * spec or {@code --layers} within its limits (train), and a directory {@code --output} is free
+     * (unless {@code --overwrite}). The jobs check all of it again on the session's Hadoop
+     * configuration.
      *
      * @param scoring            whether the job scores with a {@code --model} (else it trains)
      * @param outputIsDirectory  whether {@code --output} is a directory the job creates
@@ -181,11 +183,41 @@ final class Common {
             }
         } else if (a.string("model-spec") != null) {
             readSpec(conf, a.string("model-spec"));
+        } else {
+            checkLayers(a.intList("layers", 1, 1 << 16));
         }
         if (outputIsDirectory) {
             OutputDir.prepare(conf, a.require("output"), a.flag("overwrite"), "--output");
         }
         Inputs.checkExists(conf, a.require("input"), "--input");
+    }
+
+    /**
+     * Holds {@code --layers} to {@code --model-spec}'s limits before anything is built: at most
+     * {@code (MAX_LAYERS - 1) / 2} hidden layers (a perceptron of k hidden layers is 2k + 1 layers,
+     * counted as a spec counts them) and at most {@link ModelSpec#MAX_PARAMETERS} parameters, counted
+     * from the widths with one input and one output (the least the data can add: the trainer's
+     * pre-flight checks weigh the real count against the heap).
+     *
+     * @throws UsageException naming {@code --layers} and the limit
+     */
+    static void checkLayers(int[] hidden) {
+        int most = (ModelSpec.MAX_LAYERS - 1) / 2;
+        if (hidden.length > most) {
+            throw new UsageException("--layers: " + hidden.length + " hidden layers; at most " + most + " are accepted "
+                    + "(with their activations and the output layer, " + ModelSpec.MAX_LAYERS + " layers, as for "
+                    + "--model-spec)");
+        }
+        int[] widths = new int[hidden.length + 2];
+        widths[0] = 1;
+        System.arraycopy(hidden, 0, widths, 1, hidden.length);
+        widths[widths.length - 1] = 1;
+        long atLeast = Mlp.parameters(widths);
+        if (atLeast > ModelSpec.MAX_PARAMETERS) {
+            throw new UsageException(String.format(java.util.Locale.ROOT, "--layers: hidden layers of these widths "
+                    + "hold at least %,d parameters (more with the data's features and classes); at most %,d are "
+                    + "accepted, as for --model-spec", atLeast, ModelSpec.MAX_PARAMETERS));
+        }
     }
 
     /**
