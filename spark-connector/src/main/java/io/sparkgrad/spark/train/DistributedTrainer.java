@@ -48,7 +48,9 @@ import java.util.function.Consumer;
  *       a row again.</li>
  *   <li>Builds the model on the driver from the factory after seeding the engine's default
  *       generator with the seed (so the initial values are the seed's), and the optimizer over its
- *       parameters. The optimizer and its state live on the driver only.</li>
+ *       parameters. The optimizer and its state live on the driver only. Before any Spark job, the
+ *       pre-flight checks ({@link MemoryPreflight}) refuse a model, or a mini-batch share, that
+ *       cannot fit the driver's or the executors' heap, naming the setting to change.</li>
  *   <li>Each step is one Spark job: the parameters go out as one flat {@code float[]} broadcast;
  *       each partition runs forward and backward over its share of the global mini-batch on a
  *       replica, accumulating into the replica's leaves' {@code .grad}
@@ -148,7 +150,10 @@ public final class DistributedTrainer {
         // Built before any Spark job: the pre-flight checks need its size, and a model that cannot
         // fit must be refused before the data is converted (hours, for big data).
         Module model = seededModel(cfg);
-        preflight(conf, cfg, new ParamLayout(model).size(), input.rdd().getNumPartitions());
+        int partitions = input.rdd().getNumPartitions();
+        long activationFloats = MemoryPreflight.activationFloats(model,
+                cfg.inputShape() != null ? cfg.inputShape() : new int[] {layout.numFeatures()});
+        preflight(conf, cfg, new ParamLayout(model).size(), partitions, activationFloats);
         String previousDescription = jsc.getLocalProperty("spark.job.description");
         int previousThreads = Sparkgrad.threads();
         String runId = "sparkgrad-run-" + UUID.randomUUID();
@@ -226,11 +231,27 @@ public final class DistributedTrainer {
         }
     }
 
-    /** A new model from the factory with the engine's default generator seeded first, so the initial values are the seed's. */
+    /**
+     * A new model from the factory with the engine's default generator seeded first, so the initial
+     * values are the seed's.
+     *
+     * @throws IllegalStateException when the model does not fit the driver's heap: the pre-flight
+     *                               checks need the built model's size, so a model too large to build
+     *                               is refused here, in their words, rather than as a bare heap error
+     */
     private static Module seededModel(TrainerConfig cfg) {
         synchronized (Generator.defaultGenerator()) {
             Tensor.manualSeed(cfg.seed());
-            return cfg.newModel();
+            try {
+                return cfg.newModel();
+            } catch (OutOfMemoryError e) {
+                // One allocation failed; what the factory had built is garbage again, so the JVM goes on.
+                throw new IllegalStateException(String.format(Locale.ROOT, "building the model ran out of driver heap "
+                        + "(the driver JVM has %,d MiB): its parameters alone do not fit, let alone their gradients "
+                        + "and the optimizer state; train a smaller model, or raise spark.driver.memory (or -Xmx for a "
+                        + "driver started with java, or spark-submit's --driver-memory)",
+                        Runtime.getRuntime().maxMemory() >> 20), e);
+            }
         }
     }
 
@@ -238,12 +259,14 @@ public final class DistributedTrainer {
      * Fails, naming the setting to change, when a step's results cannot reach the driver or the
      * model's buffers cannot fit the driver's or the executors' heap.
      */
-    private static void preflight(SparkConf conf, TrainerConfig cfg, long parameters, int partitions) {
+    private static void preflight(SparkConf conf, TrainerConfig cfg, long parameters, int partitions,
+            long activationFloats) {
         long resultBytes = 4L * parameters + 256;
         TreePlan plan = TreePlan.choose(cfg, partitions, resultBytes,
                 conf.getSizeAsBytes("spark.driver.maxResultSize", "1g"));
         plan.checkLimits(conf, resultBytes, parameters);
-        MemoryPreflight.check(conf, cfg, parameters, plan.resultsAtDriver(), Runtime.getRuntime().maxMemory());
+        MemoryPreflight.check(conf, cfg, parameters, plan.resultsAtDriver(), Runtime.getRuntime().maxMemory(),
+                activationFloats, partitions);
     }
 
     private static void checkInputShape(TrainerConfig cfg, int numFeatures) {

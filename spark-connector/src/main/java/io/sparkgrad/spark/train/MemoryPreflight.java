@@ -1,7 +1,14 @@
 package io.sparkgrad.spark.train;
 
+import io.sparkgrad.Tensor;
+import io.sparkgrad.autograd.GradMode;
+import io.sparkgrad.nn.Conv2d;
+import io.sparkgrad.nn.Module;
+import io.sparkgrad.nn.Sequential;
 import org.apache.spark.SparkConf;
 
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -28,6 +35,17 @@ import java.util.Locale;
  * inner optimizer's state) and the broadcast parameters once per JVM (1), against {@code spark.executor.memory} minus Spark's
  * reserved 300 MiB. The executors' data (cached Arrow chunks, decoded partitions) is left out:
  * Spark spills cached blocks to disk and the decoded-partition cache has a budget of its own.
+ *
+ * <h2>A step's activations</h2>
+ * Each concurrent task also runs forward and backward over its share of the mini-batch,
+ * {@code ceil(batchSize / partitions)} rows. {@link #activationFloats} estimates the values one
+ * example keeps for the backward pass by running one zero example through the model on the driver,
+ * without gradients: every output of a {@link Sequential}'s layers (or the model's output alone,
+ * for any other module) plus each {@link Conv2d}'s im2col columns. The backward pass holds a
+ * gradient of each, so a task is counted at twice that per row. It is a lower bound: the
+ * temporaries inside a layer (an activation's mask, a loss's softmax) and layers nested inside
+ * non-sequential modules are not seen. When that one example does not fit the driver's heap at
+ * all, the run is refused as well.
  */
 final class MemoryPreflight {
     /** Spark's RESERVED_SYSTEM_MEMORY_BYTES, which no task can use. */
@@ -82,11 +100,73 @@ final class MemoryPreflight {
     }
 
     /**
-     * @param resultsAtDriver how many step results reach the driver ({@link TreePlan#resultsAtDriver()})
-     * @param driverHeap      this JVM's maximum heap ({@code Runtime.maxMemory()})
+     * Floats one example keeps for the backward pass (see the class comment), estimated by running
+     * one zero example of {@code exampleShape} through {@code model} without gradients, in
+     * evaluation mode (every module's mode is restored after); 0 when that forward fails for another
+     * reason than memory, which the first step reports as before.
+     *
+     * @throws IllegalStateException when one example's forward pass does not fit this JVM's heap
+     */
+    static long activationFloats(Module model, int[] exampleShape) {
+        int[] shape = new int[exampleShape.length + 1];
+        shape[0] = 1;
+        System.arraycopy(exampleShape, 0, shape, 1, exampleShape.length);
+        List<Module> modules = model.modules();
+        boolean[] training = new boolean[modules.size()];
+        for (int i = 0; i < training.length; i++) {
+            training[i] = modules.get(i).isTraining();
+        }
+        try (GradMode.Guard g = GradMode.noGrad()) {
+            model.eval();
+            Tensor x = Tensor.zeros(shape);
+            if (!(model instanceof Sequential)) {
+                return x.numel() + (long) model.forward(x).numel();
+            }
+            long floats = x.numel();
+            for (Module layer : model.children()) {
+                Tensor y = layer.forward(x);
+                floats += y.numel();
+                if (layer instanceof Conv2d && y.dim() == 4) {
+                    Tensor w = ((Conv2d) layer).weight();
+                    floats += (long) w.size(1) * w.size(2) * w.size(3) * y.size(2) * y.size(3);
+                }
+                x = y;
+            }
+            return floats;
+        } catch (OutOfMemoryError e) {
+            throw new IllegalStateException(String.format(Locale.ROOT, "the forward pass of one example of shape %s "
+                    + "does not fit the driver's heap of %s, let alone a mini-batch: train a smaller model, or raise "
+                    + "spark.driver.memory (or -Xmx)", Arrays.toString(exampleShape),
+                    gib(Runtime.getRuntime().maxMemory())));
+        } catch (RuntimeException e) {
+            return 0;
+        } finally {
+            for (int i = 0; i < training.length; i++) { // parents first: each child then gets its own mode back
+                modules.get(i).train(training[i]);
+            }
+        }
+    }
+
+    /** Estimated bytes one task's share of the mini-batch needs for its activations and their gradients. */
+    static long taskActivationBytes(long activationFloats, int rowsPerTask) {
+        double bytes = 4.0 * 2 * activationFloats * rowsPerTask * 1.25;
+        return bytes >= Long.MAX_VALUE / 4 ? Long.MAX_VALUE / 4 : (long) bytes;
+    }
+
+    /** {@link #check(SparkConf, TrainerConfig, long, int, long, long, int)} without the activations. */
+    static void check(SparkConf conf, TrainerConfig cfg, long parameters, int resultsAtDriver, long driverHeap) {
+        check(conf, cfg, parameters, resultsAtDriver, driverHeap, 0, 1);
+    }
+
+    /**
+     * @param resultsAtDriver  how many step results reach the driver ({@link TreePlan#resultsAtDriver()})
+     * @param driverHeap       this JVM's maximum heap ({@code Runtime.maxMemory()})
+     * @param activationFloats {@link #activationFloats}, 0 when not known
+     * @param partitions       the partitions a step's mini-batch is shared among
      * @throws IllegalStateException when the model cannot fit, naming the setting to change
      */
-    static void check(SparkConf conf, TrainerConfig cfg, long parameters, int resultsAtDriver, long driverHeap) {
+    static void check(SparkConf conf, TrainerConfig cfg, long parameters, int resultsAtDriver, long driverHeap,
+            long activationFloats, int partitions) {
         long bufferBytes = 4 * parameters;
         if (bufferBytes > MAX_BLOCK_BYTES) {
             throw new IllegalStateException(String.format(Locale.ROOT, "the model has %,d parameters: its flat "
@@ -97,31 +177,39 @@ final class MemoryPreflight {
         String master = conf.get("spark.master", "");
         int localTasks = master.startsWith("local") ? localThreads(master) : 0;
         OptimizerSpec optimizer = cfg.localSteps() == 1 ? cfg.optimizer() : cfg.outerOptimizer();
+        int shares = Math.max(1, partitions);
+        int rowsPerTask = (int) (((long) cfg.batchSize() + shares - 1) / shares);
+        long perTask = taskActivationBytes(activationFloats, rowsPerTask);
+        String activations = perTask == 0 ? "" : String.format(Locale.ROOT, "; each task's %d rows of the mini-batch "
+                + "need about %s of activations and their gradients (%,d values per example)", rowsPerTask,
+                gib(perTask), activationFloats);
+        String smallerBatch = perTask == 0 ? "" : ", or a smaller batchSize";
         long needDriver = driverBytes(parameters, driverStateFloats(cfg), resultsAtDriver, localTasks,
-                replicaStateFloats(cfg));
+                replicaStateFloats(cfg)) + localTasks * perTask;
         if (needDriver > driverHeap) {
             throw new IllegalStateException(String.format(Locale.ROOT, "a model of %,d parameters with %s needs about "
                     + "%s of driver heap (parameters, gradients, optimizer state, the broadcast and the step's sums%s), "
                     + "but the driver JVM has %s: raise spark.driver.memory (or -Xmx for a driver started with java, or "
-                    + "spark-submit's --driver-memory) to at least %s, or train a smaller model%s",
+                    + "spark-submit's --driver-memory) to at least %s, or train a smaller model%s%s%s",
                     parameters, cfg.localSteps() == 1 ? optimizer.name()
                             : cfg.optimizer().name() + " (outer: " + cfg.outerOptimizer().name() + ")", gib(needDriver),
                     localTasks > 0 ? ", and on " + master + " the replicas of " + localTasks + " concurrent tasks" : "",
                     gib(driverHeap), gib(needDriver + (needDriver >> 3)),
-                    localTasks > 1 ? " or use fewer local threads (" + master + ")" : ""));
+                    localTasks > 1 ? " or use fewer local threads (" + master + ")" : "",
+                    localTasks > 0 ? smallerBatch : "", localTasks > 0 ? activations : ""));
         }
         if (localTasks == 0 && conf.contains("spark.executor.memory")) {
             long executorHeap = conf.getSizeAsBytes("spark.executor.memory") - SPARK_RESERVED;
             int cores = conf.getInt("spark.executor.cores", 1);
             int tasks = Math.max(1, cores / Math.max(1, conf.getInt("spark.task.cpus", 1)));
-            long needExecutor = executorBytes(parameters, tasks, replicaStateFloats(cfg));
+            long needExecutor = executorBytes(parameters, tasks, replicaStateFloats(cfg)) + tasks * perTask;
             if (needExecutor > executorHeap) {
                 throw new IllegalStateException(String.format(Locale.ROOT, "a model of %,d parameters needs about %s "
                         + "of executor heap for the replicas of %d concurrent task(s), but spark.executor.memory=%s "
                         + "leaves %s after Spark's reserved 300 MiB: raise spark.executor.memory to at least %s, or run "
-                        + "fewer tasks per executor (spark.executor.cores / spark.task.cpus)", parameters,
+                        + "fewer tasks per executor (spark.executor.cores / spark.task.cpus)%s%s", parameters,
                         gib(needExecutor), tasks, conf.get("spark.executor.memory"), gib(executorHeap),
-                        gib(needExecutor + SPARK_RESERVED + (needExecutor >> 3))));
+                        gib(needExecutor + SPARK_RESERVED + (needExecutor >> 3)), smallerBatch, activations));
             }
         }
     }

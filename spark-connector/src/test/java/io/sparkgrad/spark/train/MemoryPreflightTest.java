@@ -1,5 +1,11 @@
 package io.sparkgrad.spark.train;
 
+import io.sparkgrad.nn.Conv2d;
+import io.sparkgrad.nn.Flatten;
+import io.sparkgrad.nn.Linear;
+import io.sparkgrad.nn.Module;
+import io.sparkgrad.nn.ReLU;
+import io.sparkgrad.nn.Sequential;
 import org.apache.spark.SparkConf;
 import org.junit.jupiter.api.Test;
 
@@ -68,5 +74,38 @@ class MemoryPreflightTest {
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> MemoryPreflight.check(conf, cfg(OptimizerSpec.sgd(0.1)), 600_000_000, 1, 1024 * GIB));
         assertTrue(e.getMessage().contains("over Spark's 2 GiB limit for one block"), e.getMessage());
+    }
+
+    @Test
+    void oneExamplesActivationsAreEstimatedLayerByLayerWithTheConvolutionsColumns() {
+        // [1, 8, 8] in (64), conv 1→4 k3 out [4, 6, 6] (144) with columns 1·3·3·36 (324), relu (144), flatten
+        // (144), linear to 2.
+        Module net = new Sequential(new Conv2d(1, 4, 3), new ReLU(), new Flatten(), new Linear(144, 2));
+        net.train();
+        net.children().get(1).eval();
+        assertEquals(64 + 144 + 324 + 144 + 144 + 2, MemoryPreflight.activationFloats(net, new int[] {1, 8, 8}));
+        assertTrue(net.isTraining() && !net.children().get(1).isTraining(), "the probe restores every module's mode");
+        // A model that does not take the shape: not known here, the first step names the mismatch.
+        assertEquals(0, MemoryPreflight.activationFloats(net, new int[] {5}));
+    }
+
+    @Test
+    void aMiniBatchShareWhoseActivationsCannotFitIsRefusedNamingTheBatchSize() {
+        SparkConf conf = new SparkConf().set("spark.master", "local[2]");
+        TrainerConfig big = cfg(OptimizerSpec.sgd(0.1)).toBuilder().batchSize(1024).build();
+        // 1,000 parameters, but 1M values per example and 512 rows per task (1024 over 2 partitions):
+        // 2 × 4 GB of activations and gradients per task.
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> MemoryPreflight.check(conf, big, 1_000, 2, GIB, 1_000_000, 2));
+        assertTrue(e.getMessage().contains("or a smaller batchSize; each task's 512 rows of the mini-batch need about "
+                + "4.8 GiB of activations and their gradients (1,000,000 values per example)"), e.getMessage());
+        assertDoesNotThrow(() -> MemoryPreflight.check(conf, big.toBuilder().batchSize(8).build(), 1_000, 2, GIB,
+                1_000_000, 2));
+        SparkConf cluster = new SparkConf().set("spark.master", "spark://127.0.0.1:7077")
+                .set("spark.executor.memory", "2g").set("spark.executor.cores", "2");
+        e = assertThrows(IllegalStateException.class,
+                () -> MemoryPreflight.check(cluster, big, 1_000, 2, GIB, 1_000_000, 8));
+        assertTrue(e.getMessage().contains("raise spark.executor.memory") && e.getMessage().contains("128 rows"),
+                e.getMessage());
     }
 }
