@@ -105,7 +105,12 @@ public final class ModelDir {
             }
             JsonNode job = null;
             if (jobFile != null && fs.exists(jobFile)) {
-                job = JSON.readTree(Common.readText(conf, jobFile.toString(), MAX_JOB_BYTES, "--model"));
+                String text = Common.readText(conf, jobFile.toString(), MAX_JOB_BYTES, "--model");
+                try {
+                    job = JSON.readTree(text);
+                } catch (JsonProcessingException e) {
+                    throw new BadInputException("--model: " + jobFile + " is not valid JSON: " + firstLine(e), e);
+                }
                 checkJob(job, jobFile);
             }
             return new Loaded(model, job, modelPath);
@@ -143,7 +148,7 @@ public final class ModelDir {
                     cls = JSON.readTree(line).get("class");
                 } catch (JsonProcessingException e) {
                     throw new BadInputException("--model: " + part.getPath() + " is not Spark ML metadata (one JSON "
-                            + "object per line): " + e.getOriginalMessage().split("[\r\n]", 2)[0], e);
+                            + "object per line): " + firstLine(e), e);
                 }
                 if (cls != null && cls.isTextual()) {
                     return cls.asText();
@@ -151,6 +156,12 @@ public final class ModelDir {
             }
         }
         throw new BadInputException("--model: " + metadata + " holds no Spark ML metadata with a class name");
+    }
+
+    /** Jackson's own words, first line only and cut short: they may quote the file. */
+    private static String firstLine(JsonProcessingException e) {
+        String m = String.valueOf(e.getOriginalMessage()).split("[\\r\\n]", 2)[0];
+        return m.length() <= 120 ? m : m.substring(0, 120) + "…";
     }
 
     /**

@@ -131,6 +131,8 @@ class ModelDirTest {
     void jobJsonWithoutTheFeatureSourcesIsNamed() throws Exception {
         refused(damaged(Path.of(ModelDir.JOB), "\"sources\"", "\"sourcez\""), "job.json", "\"sources\"",
                 "or give --features");
+        refused(damaged(Path.of(ModelDir.JOB), "\"features\" : {", "\"features\" : { \"x\": {}, \"y\" : {"),
+                "job.json is not valid JSON: Unexpected end-of-input");
     }
 
     @Test
