@@ -42,6 +42,8 @@ import java.util.zip.GZIPInputStream;
 public final class IdxSource {
     /** The most values one example may have (a 4096 x 4096 image). */
     static final long MAX_ROW_VALUES = 1L << 24;
+    /** The first buffer a task reads a row into; it doubles as the row's data arrives. */
+    private static final int FIRST_CHUNK = 1 << 16;
 
     private IdxSource() {
     }
@@ -52,13 +54,24 @@ public final class IdxSource {
             return dims[0];
         }
 
-        /** Values per example: the product of the dimensions after the first. */
+        /**
+         * Values per example: the product of the dimensions after the first, at most
+         * {@link #MAX_ROW_VALUES} (checked when the header is parsed).
+         */
         int rowValues() {
-            long n = 1;
-            for (int i = 1; i < dims.length; i++) {
-                n *= dims[i];
+            return Math.toIntExact(rowValues(dims, dims.length));
+        }
+
+        /** The product of {@code dims[1..n)}, or -1 once it passes {@link #MAX_ROW_VALUES} (which cannot overflow). */
+        static long rowValues(int[] dims, int n) {
+            long product = 1;
+            for (int i = 1; i < n; i++) {
+                product *= dims[i];
+                if (product > MAX_ROW_VALUES) {
+                    return -1;
+                }
             }
-            return (int) n;
+            return product;
         }
 
         int elementBytes() {
@@ -124,40 +137,59 @@ public final class IdxSource {
      */
     public static Dataset<Row> read(SparkSession spark, String images, String labels, long limit, int partitions) {
         Configuration conf = spark.sessionState().newHadoopConf();
+        Header img = imagesHeader(conf, images);
+        Header lab = labels == null ? null : labelsHeader(conf, labels, img);
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        List<long[]> ranges = ranges(img, limit, partitions > 0 ? partitions : jsc.defaultParallelism());
+        HadoopConf shipped = new HadoopConf(conf);
+        Header imgHeader = img;
+        Header labHeader = lab;
+        JavaRDD<Row> rdd = jsc.parallelize(ranges, ranges.size())
+                .mapPartitions(it -> readRanges(shipped, imgHeader, labHeader, it));
+        return spark.createDataFrame(rdd, schema(lab != null));
+    }
+
+    /** The rows {@code [from, to)} of each of (at most) {@code partitions} partitions of the first {@code limit} rows (0: all). */
+    static List<long[]> ranges(Header img, long limit, int partitions) {
+        long rows = limit > 0 ? Math.min(limit, img.count()) : img.count();
+        int parts = (int) Math.max(1, Math.min(rows, partitions));
+        List<long[]> ranges = new ArrayList<>();
+        for (int p = 0; p < parts; p++) {
+            ranges.add(new long[] {rows * p / parts, rows * (p + 1) / parts});
+        }
+        return ranges;
+    }
+
+    /**
+     * What {@link #read} computes, on this thread and without Spark: the same header checks, then the
+     * partitions' ranges read one after another, as the tasks would. For tests of hostile files.
+     */
+    static Iterator<Row> readHere(Configuration conf, String images, String labels, long limit, int partitions) {
+        Header img = imagesHeader(conf, images);
+        Header lab = labels == null ? null : labelsHeader(conf, labels, img);
+        return readRanges(new HadoopConf(conf), img, lab, ranges(img, limit, partitions).iterator());
+    }
+
+    private static Header imagesHeader(Configuration conf, String images) {
         Header img = readHeader(conf, images, "--input");
         if (img.dims().length < 2) {
             throw new BadInputException(images + ": an IDX images file has at least 2 dimensions (examples, values), "
                     + "this one has shape " + img.shape());
         }
-        if (img.rowValues() > MAX_ROW_VALUES) {
-            throw new BadInputException(images + ": " + img.rowValues() + " values per example (shape " + img.shape()
-                    + ") is more than the " + MAX_ROW_VALUES + " supported");
+        return img;
+    }
+
+    private static Header labelsHeader(Configuration conf, String labels, Header img) {
+        Header lab = readHeader(conf, labels, "--labels");
+        if (lab.dims().length != 1) {
+            throw new BadInputException(labels + ": an IDX labels file has 1 dimension, this one has shape "
+                    + lab.shape());
         }
-        Header lab = null;
-        if (labels != null) {
-            lab = readHeader(conf, labels, "--labels");
-            if (lab.dims().length != 1) {
-                throw new BadInputException(labels + ": an IDX labels file has 1 dimension, this one has shape "
-                        + lab.shape());
-            }
-            if (lab.count() != img.count()) {
-                throw new BadInputException(labels + " holds " + lab.count() + " labels but " + images + " holds "
-                        + img.count() + " examples");
-            }
+        if (lab.count() != img.count()) {
+            throw new BadInputException(labels + " holds " + lab.count() + " labels but " + img.file() + " holds "
+                    + img.count() + " examples");
         }
-        long rows = limit > 0 ? Math.min(limit, img.count()) : img.count();
-        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        int parts = (int) Math.max(1, Math.min(rows, partitions > 0 ? partitions : jsc.defaultParallelism()));
-        List<long[]> ranges = new ArrayList<>();
-        for (int p = 0; p < parts; p++) {
-            ranges.add(new long[] {rows * p / parts, rows * (p + 1) / parts});
-        }
-        HadoopConf shipped = new HadoopConf(conf);
-        Header imgHeader = img;
-        Header labHeader = lab;
-        JavaRDD<Row> rdd = jsc.parallelize(ranges, parts)
-                .mapPartitions(it -> readRanges(shipped, imgHeader, labHeader, it));
-        return spark.createDataFrame(rdd, schema(lab != null));
+        return lab;
     }
 
     /** {@code features: array<float>} and, with labels, {@code label: double}. */
@@ -191,6 +223,10 @@ public final class IdxSource {
                 boolean gzip = b0 == 0x1f && b1 == 0x8b;
                 DataInputStream data = new DataInputStream(gzip ? new GZIPInputStream(in) : in);
                 Header h = parseHeader(data, file, gzip, length);
+                if (gzip && h.count() == 0 && data.read() >= 0) {
+                    throw new BadInputException(file + ": the uncompressed data goes on past byte offset "
+                            + h.headerBytes() + ", where the header of a file of 0 examples ends");
+                }
                 if (!gzip) {
                     long expected = h.headerBytes() + h.count() * h.rowBytes();
                     if (expected != length) {
@@ -228,6 +264,11 @@ public final class IdxSource {
                 throw new BadInputException(file + ": dimension " + i + " is " + dims[i] + " at byte offset "
                         + (4 + 4 * i) + "; expected a positive size");
             }
+            if (Header.rowValues(dims, i + 1) < 0) {
+                throw new BadInputException(file + ": dimension " + i + " is " + dims[i] + " at byte offset "
+                        + (4 + 4 * i) + ", which makes more than the " + MAX_ROW_VALUES
+                        + " values per example supported (a 4096 x 4096 image)");
+            }
         }
         return new Header(file, type, dims, gzip, length);
     }
@@ -242,8 +283,9 @@ public final class IdxSource {
             private long end;
             private DataInputStream images;
             private DataInputStream labels;
-            private final byte[] imageBuf = new byte[(int) img.rowBytes()];
-            private final byte[] labelBuf = lab == null ? null : new byte[lab.elementBytes()];
+            // grown as a row's data arrives, so a header's claim alone allocates at most one chunk
+            private byte[] imageBuf = new byte[(int) Math.min(img.rowBytes(), FIRST_CHUNK)];
+            private byte[] labelBuf = lab == null ? null : new byte[lab.elementBytes()];
 
             {
                 TaskContext tc = TaskContext.get();
@@ -280,19 +322,27 @@ public final class IdxSource {
                     throw new java.util.NoSuchElementException();
                 }
                 try {
-                    readRow(images, imageBuf, img, next);
+                    imageBuf = readRow(images, imageBuf, img, next);
                     float[] features = decode(imageBuf, img);
                     Row row;
                     if (lab == null) {
                         row = RowFactory.create(features);
                     } else {
-                        readRow(labels, labelBuf, lab, next);
+                        labelBuf = readRow(labels, labelBuf, lab, next);
                         row = RowFactory.create(features, (double) decode(labelBuf, lab)[0]);
                     }
                     next++;
+                    if (next == img.count()) {
+                        checkEnd(images, img);
+                        checkEnd(labels, lab);
+                    }
                     return row;
                 } catch (IOException e) {
-                    throw new BadInputException("cannot read row " + next + " of " + img.file() + ": " + e.getMessage(), e);
+                    // a damaged gzip stream (a broken block or trailer) or a failing file system
+                    throw new BadInputException(img.file() + ": cannot read row " + next + " at byte offset "
+                            + (img.headerBytes() + next * img.rowBytes()) + (img.gzip() ? " of the uncompressed stream"
+                            : "") + (lab == null ? "" : " (or its label in " + lab.file() + ")") + ": "
+                            + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
                 }
             }
 
@@ -340,13 +390,36 @@ public final class IdxSource {
         }
     }
 
-    private static void readRow(DataInputStream in, byte[] buf, Header h, long row) throws IOException {
-        try {
-            in.readFully(buf);
-        } catch (EOFException e) {
-            throw new BadInputException(h.file() + ": the data ends inside row " + row + " (byte offset "
-                    + (h.headerBytes() + row * h.rowBytes()) + (h.gzip() ? " of the uncompressed stream" : "")
-                    + "); the header promised " + h.count() + " rows of " + h.rowBytes() + " bytes (cut short?)", e);
+    /**
+     * Reads row {@code row} into {@code buf}, or into a larger copy once the data read fills it: the
+     * buffer grows only as data arrives, to at most twice what was read, so a gzip header that lies
+     * about the row size costs no more than the data really there. Returns the buffer holding the row
+     * (exactly {@code h.rowBytes()} long).
+     */
+    private static byte[] readRow(InputStream in, byte[] buf, Header h, long row) throws IOException {
+        int want = (int) h.rowBytes();
+        int got = 0;
+        while (got < want) {
+            if (got == buf.length) {
+                buf = java.util.Arrays.copyOf(buf, (int) Math.min(want, 2L * buf.length));
+            }
+            int n = in.read(buf, got, buf.length - got);
+            if (n < 0) {
+                throw new BadInputException(h.file() + ": the data ends inside row " + row + " at byte offset "
+                        + (h.headerBytes() + row * h.rowBytes() + got) + (h.gzip() ? " of the uncompressed stream" : "")
+                        + "; the header promised " + h.count() + " rows of " + h.rowBytes() + " bytes (cut short?)");
+            }
+            got += n;
+        }
+        return buf;
+    }
+
+    /** After the last row of a gzip file (a plain file's size is checked up front): the data must end there. */
+    private static void checkEnd(InputStream in, Header h) throws IOException {
+        if (h != null && h.gzip() && in.read() >= 0) {
+            throw new BadInputException(h.file() + ": the uncompressed data goes on past byte offset "
+                    + (h.headerBytes() + h.count() * h.rowBytes()) + ", where the " + h.count()
+                    + " rows the header promises end (shape " + h.shape() + ")");
         }
     }
 

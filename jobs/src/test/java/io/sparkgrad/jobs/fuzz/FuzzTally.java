@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * person can read (at most {@value #MAX_MESSAGE} characters); anything else fails the test naming
  * the seed and how the input was made. Outcomes are tallied by the check that refused them.
  */
-final class FuzzTally {
+public final class FuzzTally {
     static final int MAX_MESSAGE = 1_000;
 
     private final String family;
@@ -22,24 +22,24 @@ final class FuzzTally {
     private final Map<String, Integer> outcomes = new TreeMap<>();
     private int inputs;
 
-    FuzzTally(String family, long seed, Class<? extends RuntimeException> documented) {
+    public FuzzTally(String family, long seed, Class<? extends RuntimeException> documented) {
         this.family = family;
         this.seed = seed;
         this.documented = documented;
     }
 
     /** The seed of a family: {@code -Dsparkgrad.fuzz.seed=N} replays or varies it. */
-    static long seed(long familyOffset) {
+    public static long seed(long familyOffset) {
         return Long.getLong("sparkgrad.fuzz.seed", 20240601L) + familyOffset;
     }
 
     /** {@code -Dsparkgrad.fuzz.scale=10} runs ten times as many mutants. */
-    static int scaled(int count) {
+    public static int scaled(int count) {
         return (int) Math.max(1, count * Double.parseDouble(System.getProperty("sparkgrad.fuzz.scale", "1")));
     }
 
     /** Runs one input; returns its result, or null when it was refused. */
-    <T> T attempt(String how, Supplier<T> run, Consumer<T> accepted, Consumer<RuntimeException> rejected) {
+    public <T> T attempt(String how, Supplier<T> run, Consumer<T> accepted, Consumer<RuntimeException> rejected) {
         inputs++;
         T result;
         try {
@@ -90,15 +90,15 @@ final class FuzzTally {
         return m.length() > 90 ? m.substring(0, 90) + "…" : m;
     }
 
-    int inputs() {
+    public int inputs() {
         return inputs;
     }
 
-    int count(String outcome) {
+    public int count(String outcome) {
         return outcomes.getOrDefault(outcome, 0);
     }
 
-    String summary() {
+    public String summary() {
         StringBuilder b = new StringBuilder(String.format("FUZZ %s: %d inputs, seed %d, %d accepted, %d rejected%n",
                 family, inputs, seed, count("accepted"), inputs - count("accepted")));
         outcomes.entrySet().stream().sorted((x, y) -> y.getValue() - x.getValue())
