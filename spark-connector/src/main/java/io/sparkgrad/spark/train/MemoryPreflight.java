@@ -40,8 +40,9 @@ import java.util.Locale;
  * Each concurrent task also runs forward and backward over its share of the mini-batch,
  * {@code ceil(batchSize / partitions)} rows. {@link #activationFloats} estimates the values one
  * example keeps for the backward pass by running one zero example through the model on the driver,
- * without gradients: every output of a {@link Sequential}'s layers (or the model's output alone,
- * for any other module) plus each {@link Conv2d}'s im2col columns. The backward pass holds a
+ * without gradients: every output of a {@link Sequential}'s layers plus each {@link Conv2d}'s im2col
+ * columns. Only a {@code Sequential} of the engine's own modules is run so; a model with a module of
+ * the user's own is not (its forward may count calls, block or log), and gets no activation term. The backward pass holds a
  * gradient of each, so a task is counted at twice that per row. It is a lower bound: the
  * temporaries inside a layer (an activation's mask, a loss's softmax) and layers nested inside
  * non-sequential modules are not seen. When that one example does not fit the driver's heap at
@@ -102,7 +103,8 @@ final class MemoryPreflight {
     /**
      * Floats one example keeps for the backward pass (see the class comment), estimated by running
      * one zero example of {@code exampleShape} through {@code model} without gradients, in
-     * evaluation mode (every module's mode is restored after); 0 when that forward fails for another
+     * evaluation mode (every module's mode is restored after); 0 for a model that is not a
+     * {@code Sequential} of the engine's own modules (it is not run), and when that forward fails for another
      * reason than memory, which the first step reports as before.
      *
      * @throws IllegalStateException when one example's forward pass does not fit this JVM's heap
@@ -116,12 +118,14 @@ final class MemoryPreflight {
         for (int i = 0; i < training.length; i++) {
             training[i] = modules.get(i).isTraining();
         }
+        if (!(model instanceof Sequential) || !modules.stream().allMatch(MemoryPreflight::isBuiltIn)) {
+            // A module of the user's own may do anything in forward (count calls, block, log):
+            // only the engine's own layers are run here, on the driver, outside any step.
+            return 0;
+        }
         try (GradMode.Guard g = GradMode.noGrad()) {
             model.eval();
             Tensor x = Tensor.zeros(shape);
-            if (!(model instanceof Sequential)) {
-                return x.numel() + (long) model.forward(x).numel();
-            }
             long floats = x.numel();
             for (Module layer : model.children()) {
                 Tensor y = layer.forward(x);
@@ -145,6 +149,10 @@ final class MemoryPreflight {
                 modules.get(i).train(training[i]);
             }
         }
+    }
+
+    private static boolean isBuiltIn(Module m) {
+        return m.getClass().getName().startsWith("io.sparkgrad.nn.");
     }
 
     /** Estimated bytes one task's share of the mini-batch needs for its activations and their gradients. */

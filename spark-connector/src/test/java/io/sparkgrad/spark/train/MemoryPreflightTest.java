@@ -1,5 +1,6 @@
 package io.sparkgrad.spark.train;
 
+import io.sparkgrad.Tensor;
 import io.sparkgrad.nn.Conv2d;
 import io.sparkgrad.nn.Flatten;
 import io.sparkgrad.nn.Linear;
@@ -87,6 +88,21 @@ class MemoryPreflightTest {
         assertTrue(net.isTraining() && !net.children().get(1).isTraining(), "the probe restores every module's mode");
         // A model that does not take the shape: not known here, the first step names the mismatch.
         assertEquals(0, MemoryPreflight.activationFloats(net, new int[] {5}));
+    }
+
+    @Test
+    void aModelWithAModuleOfTheUsersOwnIsNotRunOnTheDriver() {
+        int[] calls = {0};
+        Module own = new Module() {
+            @Override
+            public Tensor forward(Tensor input) {
+                calls[0]++;
+                return input;
+            }
+        };
+        assertEquals(0, MemoryPreflight.activationFloats(new Sequential(new Linear(4, 2), own), new int[] {4}));
+        assertEquals(0, MemoryPreflight.activationFloats(own, new int[] {4}));
+        assertEquals(0, calls[0], "its forward, which may count calls or block, was not called");
     }
 
     @Test
