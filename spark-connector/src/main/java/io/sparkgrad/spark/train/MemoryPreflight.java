@@ -192,8 +192,9 @@ final class MemoryPreflight {
                 + "need about %s of activations and their gradients (%,d values per example)", rowsPerTask,
                 gib(perTask), activationFloats);
         String smallerBatch = perTask == 0 ? "" : ", or a smaller batchSize";
-        long needDriver = driverBytes(parameters, driverStateFloats(cfg), resultsAtDriver, localTasks,
-                replicaStateFloats(cfg)) + localTasks * perTask;
+        // Only as many tasks as there are partitions run at once, each on its share of the batch.
+        long needDriver = saturatingAdd(driverBytes(parameters, driverStateFloats(cfg), resultsAtDriver, localTasks,
+                replicaStateFloats(cfg)), saturatingTimes(perTask, Math.min(localTasks, shares)));
         if (needDriver > driverHeap) {
             throw new IllegalStateException(String.format(Locale.ROOT, "a model of %,d parameters with %s needs about "
                     + "%s of driver heap (parameters, gradients, optimizer state, the broadcast and the step's sums%s), "
@@ -202,7 +203,7 @@ final class MemoryPreflight {
                     parameters, cfg.localSteps() == 1 ? optimizer.name()
                             : cfg.optimizer().name() + " (outer: " + cfg.outerOptimizer().name() + ")", gib(needDriver),
                     localTasks > 0 ? ", and on " + master + " the replicas of " + localTasks + " concurrent tasks" : "",
-                    gib(driverHeap), gib(needDriver + (needDriver >> 3)),
+                    gib(driverHeap), gib(saturatingAdd(needDriver, needDriver >> 3)),
                     localTasks > 1 ? " or use fewer local threads (" + master + ")" : "",
                     localTasks > 0 ? smallerBatch : "", localTasks > 0 ? activations : ""));
         }
@@ -210,16 +211,27 @@ final class MemoryPreflight {
             long executorHeap = conf.getSizeAsBytes("spark.executor.memory") - SPARK_RESERVED;
             int cores = conf.getInt("spark.executor.cores", 1);
             int tasks = Math.max(1, cores / Math.max(1, conf.getInt("spark.task.cpus", 1)));
-            long needExecutor = executorBytes(parameters, tasks, replicaStateFloats(cfg)) + tasks * perTask;
+            long needExecutor = saturatingAdd(executorBytes(parameters, tasks, replicaStateFloats(cfg)),
+                    saturatingTimes(perTask, Math.min(tasks, shares)));
             if (needExecutor > executorHeap) {
                 throw new IllegalStateException(String.format(Locale.ROOT, "a model of %,d parameters needs about %s "
                         + "of executor heap for the replicas of %d concurrent task(s), but spark.executor.memory=%s "
                         + "leaves %s after Spark's reserved 300 MiB: raise spark.executor.memory to at least %s, or run "
                         + "fewer tasks per executor (spark.executor.cores / spark.task.cpus)%s%s", parameters,
                         gib(needExecutor), tasks, conf.get("spark.executor.memory"), gib(executorHeap),
-                        gib(needExecutor + SPARK_RESERVED + (needExecutor >> 3)), smallerBatch, activations));
+                        gib(saturatingAdd(needExecutor, SPARK_RESERVED + (needExecutor >> 3))), smallerBatch, activations));
             }
         }
+    }
+
+    /** Byte counts too large to matter stay too large instead of wrapping into small ones. */
+    private static long saturatingAdd(long a, long b) {
+        long sum = a + b;
+        return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
+    }
+
+    private static long saturatingTimes(long bytes, int times) {
+        return times != 0 && bytes > Long.MAX_VALUE / times ? Long.MAX_VALUE : bytes * times;
     }
 
     /** N of {@code local[N]} / {@code local[N,F]}, the cores for {@code local[*]}, 1 for {@code local}. */

@@ -124,4 +124,24 @@ class MemoryPreflightTest {
         assertTrue(e.getMessage().contains("raise spark.executor.memory") && e.getMessage().contains("128 rows"),
                 e.getMessage());
     }
+
+    @Test
+    void onlyAsManyTasksAsPartitionsHoldActivationsAtOnce() {
+        TrainerConfig c = cfg(OptimizerSpec.sgd(0.1)).toBuilder().batchSize(128).build();
+        // One partition: one task at a time takes the whole batch, 128 rows × 100,000 values × 2 × 4 bytes × 1.25
+        // = 122 MiB. Counting it for each of local[16]'s threads would ask for 2 GiB.
+        long heap = 512L << 20;
+        assertDoesNotThrow(() -> MemoryPreflight.check(new SparkConf().set("spark.master", "local[16]"), c, 1_000, 1,
+                heap, 100_000, 1));
+        assertThrows(IllegalStateException.class, () -> MemoryPreflight.check(
+                new SparkConf().set("spark.master", "local[16]"), c, 1_000, 16, heap, 100_000 * 16L, 16),
+                "16 partitions on 16 threads do hold 16 shares at once");
+    }
+
+    @Test
+    void activationsTooLargeToCountAreRefusedNotWrappedAround() {
+        TrainerConfig huge = cfg(OptimizerSpec.sgd(0.1)).toBuilder().batchSize(Integer.MAX_VALUE).build();
+        assertThrows(IllegalStateException.class, () -> MemoryPreflight.check(
+                new SparkConf().set("spark.master", "local[8]"), huge, 1_000, 8, GIB, 200_000_000, 8));
+    }
 }
