@@ -9,6 +9,7 @@ import io.sparkgrad.jobs.data.Inputs;
 import io.sparkgrad.spark.data.InvalidRowException;
 import org.apache.spark.SparkThrowable;
 
+import java.io.IOException;
 import java.io.PrintStream;
 
 /**
@@ -69,9 +70,11 @@ final class JobRunner {
     }
 
     /**
-     * Spark's own report of an input file it could not read (a CSV row with too few fields, a
-     * corrupt Parquet file), which comes from inside a task as FAILED_READ_FILE naming the file,
-     * with the reason further down the causes; as one line naming both, or null for anything else.
+     * Spark's own report of an input file whose content it could not parse (a CSV row with too few
+     * fields, a value that is not a number), which comes from inside a task as FAILED_READ_FILE
+     * naming the file, with the reason at the bottom of the causes; as one line naming both. Null for
+     * anything else, and for a read that failed on an {@code IOException} (a timeout, a lost block):
+     * that is not the input's fault, may pass on a retry, and keeps exit 1 and its stack trace.
      */
     private static Throwable unreadableFile(Throwable t) {
         Throwable readFailure = null;
@@ -84,10 +87,11 @@ final class JobRunner {
                 reason = c;
             }
         }
-        if (readFailure == null) {
+        if (readFailure == null || reason instanceof IOException) {
             return null;
         }
-        String file = Inputs.firstLine(readFailure).replaceFirst("^\\[[A-Z_.]+\\] ", "").replaceFirst("\\s+SQLSTATE.*$", "");
+        String file = Inputs.firstLine(readFailure).replaceFirst("^\\[[A-Z_.]+\\] ", "")
+                .replaceFirst("\\.?\\s+SQLSTATE.*$", "");
         String why = reason == null ? "" : ": " + Inputs.firstLine(reason).replaceFirst("\\s+SQLSTATE.*$", "");
         return new BadInputException("--input: " + file + why, t);
     }
