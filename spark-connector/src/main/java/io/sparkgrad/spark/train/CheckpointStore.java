@@ -71,8 +71,13 @@ import java.util.regex.Pattern;
 public final class CheckpointStore {
     private static final Logger LOG = LoggerFactory.getLogger(CheckpointStore.class);
     private static final Pattern NAME = Pattern.compile("checkpoint-(\\d{12,18})\\.safetensors");
-    /** A temporary file of {@link #commit}: a hidden name, a random UUID, {@code .tmp}. */
-    private static final Pattern TEMPORARY = Pattern.compile("\\..+\\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\\.tmp");
+    /**
+     * A temporary file of {@link #commit}: a hidden name, {@code sparkgrad-} and a random UUID,
+     * {@code .tmp}. The marker keeps other tools' temporaries in a shared directory (Spark's, the
+     * jobs' Arrow writer's) out of the clean-up.
+     */
+    private static final Pattern TEMPORARY = Pattern.compile(
+            "\\..+\\.sparkgrad-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\\.tmp");
 
     /** The fewest checkpoints kept: the newest and the one to fall back to if the newest is damaged. */
     static final int MIN_KEEP = 2;
@@ -204,7 +209,7 @@ public final class CheckpointStore {
      * over {@code target} (see the class comment for what each file system guarantees).
      */
     private void commit(Path target, Body body) throws IOException {
-        Path tmp = new Path(dir, "." + target.getName() + "." + UUID.randomUUID() + ".tmp");
+        Path tmp = new Path(dir, "." + target.getName() + ".sparkgrad-" + UUID.randomUUID() + ".tmp");
         try {
             try (FSDataOutputStream out = fs.create(tmp, false)) {
                 body.writeTo(out);
@@ -273,6 +278,11 @@ public final class CheckpointStore {
         if (fs.exists(target)) {
             try {
                 FileContext.getFileContext(fs.getUri(), conf).rename(tmp, target, Options.Rename.OVERWRITE);
+                // FileContext over a plain FileSystem binding (object stores) ignores a rename that
+                // returned false: make sure the new file is in place and the temporary gone.
+                if (fs.exists(tmp) || !fs.exists(target)) {
+                    throw new IOException("rename of " + tmp + " over " + target + " did not take place");
+                }
                 return;
             } catch (UnsupportedFileSystemException e) {
                 fs.delete(target, false);

@@ -198,10 +198,15 @@ class CheckpointStoreTest {
     void aTemporaryFileLeftByAKilledWriterIsNeverReadAndIsCleanedUp() throws IOException {
         CheckpointStore s = store();
         s.save(4, tensors(4), metadata(4));
-        Path half = tmp.resolve(".checkpoint-000000000006.safetensors." + java.util.UUID.randomUUID() + ".tmp");
+        Path half = tmp.resolve(".checkpoint-000000000006.safetensors.sparkgrad-" + java.util.UUID.randomUUID() + ".tmp");
         Files.write(half, new byte[100]);
+        // Another tool's temporary in a shared directory is not ours to delete.
+        String theirs = ".part-00000.arrow." + java.util.UUID.randomUUID() + ".tmp";
+        Files.write(tmp.resolve(theirs), new byte[10]);
         assertEquals(4, s.latest().step());
         CheckpointStore reopened = store();
+        assertTrue(Files.exists(tmp.resolve(theirs)), "another tool's temporary file is left alone");
+        Files.delete(tmp.resolve(theirs));
         assertEquals(List.of("checkpoint-000000000004.safetensors"), names());
         assertEquals(4, reopened.latest().step());
     }
