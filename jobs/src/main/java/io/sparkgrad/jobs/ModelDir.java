@@ -182,7 +182,7 @@ public final class ModelDir {
             }
             if (!ok) {
                 throw new BadInputException("--model: " + file + ": \"features\" must be an object whose \"sources\" "
-                        + "is a non-empty array of column names; repair the file, or give --features");
+                        + "is a non-empty array of column names; repair the file (the train job writes it)");
             }
         }
         JsonNode label = job.get("label");

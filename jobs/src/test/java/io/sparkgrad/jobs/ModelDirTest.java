@@ -130,7 +130,7 @@ class ModelDirTest {
     @Test
     void jobJsonWithoutTheFeatureSourcesIsNamed() throws Exception {
         refused(damaged(Path.of(ModelDir.JOB), "\"sources\"", "\"sourcez\""), "job.json", "\"sources\"",
-                "or give --features");
+                "repair the file (the train job writes it)");
         refused(damaged(Path.of(ModelDir.JOB), "\"features\" : {", "\"features\" : { \"x\": {}, \"y\" : {"),
                 "job.json is not valid JSON: Unexpected end-of-input");
     }
