@@ -16,6 +16,7 @@ import io.sparkgrad.jobs.report.Curve;
 import io.sparkgrad.jobs.report.EpochRecord;
 import io.sparkgrad.jobs.train.LrSchedule;
 import io.sparkgrad.jobs.train.Progress;
+import io.sparkgrad.spark.ml.Mlp;
 import io.sparkgrad.spark.ml.NeuralNetClassifier;
 import io.sparkgrad.spark.ml.NeuralNetEstimator;
 import io.sparkgrad.spark.ml.NeuralNetModel;
@@ -243,8 +244,11 @@ public final class Train {
                         df = df.withColumn(label, functions.col(label).as(label, NominalAttribute.defaultAttr()
                                 .withName(label).withNumValues(numClasses).toMetadata()));
                     }
+                    Object firstFeatures = df.select(features.column()).head().get(0);
                     if (spec != null) {
-                        checkSpec(spec, df.select(features.column()).head().get(0), numClasses);
+                        checkSpec(spec, firstFeatures, numClasses);
+                    } else {
+                        checkPerceptron(firstFeatures, numClasses, source.path());
                     }
                     err.println(String.format(Locale.ROOT, "sparkgrad train: %d rows of %s from %s (%s)%s, %s", rows,
                             features.assembled() ? features.sources().size() + " columns" : "'" + features.column() + "'",
@@ -272,14 +276,40 @@ public final class Train {
                     .toString();
         }
 
+        /**
+         * The perceptron on the data's real feature count is held to {@code --model-spec}'s parameter
+         * limit, as {@code --layers} alone was before Spark started with one input: a LibSVM file
+         * with an index of 2^31-1 asked for a first layer of that many columns.
+         */
+        private void checkPerceptron(Object firstFeatures, int numClasses, String path) {
+            if (firstFeatures == null) {
+                return; // a null first row: the trainer names it (or skips it)
+            }
+            int n = featureCount(firstFeatures);
+            int[] widths = new int[layers.length + 2];
+            widths[0] = n;
+            System.arraycopy(layers, 0, widths, 1, layers.length);
+            widths[widths.length - 1] = classification ? numClasses : 1;
+            long parameters = Mlp.parameters(widths);
+            if (parameters > ModelSpec.MAX_PARAMETERS) {
+                throw new UsageException(String.format(Locale.ROOT, "--layers: on the %,d features of %s the "
+                        + "perceptron %s has %,d parameters; at most %,d are accepted, as for --model-spec", n, path,
+                        describeLayers(), parameters, ModelSpec.MAX_PARAMETERS));
+            }
+        }
+
+        private static int featureCount(Object firstFeatures) {
+            return firstFeatures instanceof org.apache.spark.ml.linalg.Vector
+                    ? ((org.apache.spark.ml.linalg.Vector) firstFeatures).size()
+                    : ((scala.collection.Seq<?>) firstFeatures).size();
+        }
+
         /** The spec's input must hold one row's features, its output one logit per class (or one value). */
         private void checkSpec(ModelSpec spec, Object firstFeatures, int numClasses) {
             if (firstFeatures == null) {
                 return; // a null first row: the trainer names it (or skips it)
             }
-            int n = firstFeatures instanceof org.apache.spark.ml.linalg.Vector
-                    ? ((org.apache.spark.ml.linalg.Vector) firstFeatures).size()
-                    : ((scala.collection.Seq<?>) firstFeatures).size();
+            int n = featureCount(firstFeatures);
             if (spec.inputSize() != n) {
                 throw new UsageException("--model-spec: the spec's input " + java.util.Arrays.toString(spec.input())
                         + " holds " + spec.inputSize() + " values per example, but the data has " + n + " features");
