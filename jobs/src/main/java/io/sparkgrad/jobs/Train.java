@@ -16,7 +16,6 @@ import io.sparkgrad.jobs.report.Curve;
 import io.sparkgrad.jobs.report.EpochRecord;
 import io.sparkgrad.jobs.train.LrSchedule;
 import io.sparkgrad.jobs.train.Progress;
-import io.sparkgrad.spark.ml.Mlp;
 import io.sparkgrad.spark.ml.NeuralNetClassifier;
 import io.sparkgrad.spark.ml.NeuralNetEstimator;
 import io.sparkgrad.spark.ml.NeuralNetModel;
@@ -277,9 +276,10 @@ public final class Train {
         }
 
         /**
-         * The perceptron on the data's real feature count is held to {@code --model-spec}'s parameter
-         * limit, as {@code --layers} alone was before Spark started with one input: a LibSVM file
-         * with an index of 2^31-1 asked for a first layer of that many columns.
+         * Each weight matrix of the perceptron on the data's real feature count must fit one tensor
+         * (2^31-1 values): a LibSVM file with an index of 2^31-1 asked for a first layer that wide and
+         * ended in a tensor-shape error naming neither the option nor the file. Whether a model that
+         * fits tensors fits memory is the trainer's pre-flight check, which weighs it against the heap.
          */
         private void checkPerceptron(Object firstFeatures, int numClasses, String path) {
             if (firstFeatures == null) {
@@ -290,11 +290,12 @@ public final class Train {
             widths[0] = n;
             System.arraycopy(layers, 0, widths, 1, layers.length);
             widths[widths.length - 1] = classification ? numClasses : 1;
-            long parameters = Mlp.parameters(widths);
-            if (parameters > ModelSpec.MAX_PARAMETERS) {
-                throw new UsageException(String.format(Locale.ROOT, "--layers: on the %,d features of %s the "
-                        + "perceptron %s has %,d parameters; at most %,d are accepted, as for --model-spec", n, path,
-                        describeLayers(), parameters, ModelSpec.MAX_PARAMETERS));
+            for (int i = 0; i + 1 < widths.length; i++) {
+                if ((long) widths[i] * widths[i + 1] > Integer.MAX_VALUE) {
+                    throw new UsageException(String.format(Locale.ROOT, "--layers: on the %,d features of %s, the "
+                            + "perceptron %s needs a %,d x %,d weight matrix, more than the 2^31-1 values a tensor "
+                            + "holds", n, path, describeLayers(), widths[i + 1], widths[i]));
+                }
             }
         }
 

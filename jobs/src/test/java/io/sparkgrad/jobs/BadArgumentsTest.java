@@ -154,7 +154,7 @@ class BadArgumentsTest {
                 "as libsvm: For input string: \"x\" (NumberFormatException)");
         Path hugeIndex = Files.writeString(tmp.resolve("huge.libsvm"), "1 1:0.5 2147483647:1.5\n0 1:1\n");
         rejects(train("--input", hugeIndex.toString(), "--format", "libsvm"), "--layers",
-                "on the 2,147,483,647 features of " + hugeIndex, "at most 50,000,000");
+                "on the 2,147,483,647 features of " + hugeIndex, "128 x 2,147,483,647 weight matrix");
     }
 
     @Test
