@@ -357,8 +357,10 @@ public abstract class NeuralNetModel<M extends NeuralNetModel<M>> extends Model<
                         + "cannot be set: " + cut(String.valueOf(e.getMessage()), 4 * MAX_QUOTED), e);
             }
             try {
-                checkSize(model, path);
-                model.network(); // the weights must fit the network the params describe
+                // Decoded once: counted against the perceptron the params describe, then loaded into it.
+                Map<String, Tensor> tensors = decodeWeights(model, path);
+                checkSize(model, tensors);
+                Weights.build(model.networkFactory(), tensors, "the weights of " + model.uid());
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("cannot load " + type.getSimpleName() + " from " + path + ": "
                         + e.getMessage(), e);
@@ -436,22 +438,27 @@ public abstract class NeuralNetModel<M extends NeuralNetModel<M>> extends Model<
             }
         }
 
+        /** The weights file's tensors, or an IllegalArgumentException naming the file when it is not safetensors. */
+        private static Map<String, Tensor> decodeWeights(NeuralNetModel<?> model, String path) {
+            try {
+                return Weights.decode(model.weights, path + "/" + Weights.FILE).tensors();
+            } catch (SafeTensorsFormatException e) {
+                throw new IllegalArgumentException(Weights.FILE + " is not a valid safetensors file: " + e.getMessage(), e);
+            }
+        }
+
         /**
          * For the default perceptron: refuses, before building it, a network whose parameter count
          * (from numFeatures, hiddenLayers and numOutputs) is not the weights file's, so metadata
          * cannot make the loader allocate more than the weights it has read.
          */
-        private static void checkSize(NeuralNetModel<?> model, String path) {
+        private static void checkSize(NeuralNetModel<?> model, Map<String, Tensor> tensors) {
             if (!(model.networkFactory() instanceof Mlp mlp)) {
                 return;
             }
             long values = 0;
-            try {
-                for (Tensor t : Weights.decode(model.weights, path + "/" + Weights.FILE).tensors().values()) {
-                    values += t.numel();
-                }
-            } catch (SafeTensorsFormatException e) {
-                throw new IllegalArgumentException(Weights.FILE + " is not a valid safetensors file: " + e.getMessage(), e);
+            for (Tensor t : tensors.values()) {
+                values += t.numel();
             }
             if (mlp.parameters() != values) {
                 throw new IllegalArgumentException(String.format(Locale.ROOT, "the weights in %s do not fit the "

@@ -66,14 +66,27 @@ final class Weights {
      *                                  naming {@code source}
      */
     static Module build(SerializableSupplier<? extends Module> factory, byte[] bytes, String source) {
+        SafeTensors.Contents contents;
+        try {
+            contents = decode(bytes, source);
+        } catch (SafeTensorsFormatException e) {
+            throw new IllegalArgumentException(source + " is not a valid safetensors file: " + e.getMessage(), e);
+        }
+        return build(factory, contents.tensors(), source);
+    }
+
+    /**
+     * A network from {@code factory} holding {@code tensors}, already decoded, in evaluation mode.
+     *
+     * @throws IllegalArgumentException when they do not fit the network, naming {@code source}
+     */
+    static Module build(SerializableSupplier<? extends Module> factory, Map<String, Tensor> tensors, String source) {
         Module net = factory.get();
         if (net == null) {
             throw new IllegalStateException("the network factory " + factory + " returned null");
         }
         try {
-            net.loadStateDict(decode(bytes, source).tensors());
-        } catch (SafeTensorsFormatException e) {
-            throw new IllegalArgumentException(source + " is not a valid safetensors file: " + e.getMessage(), e);
+            net.loadStateDict(tensors);
         } catch (StateDictException e) {
             throw new IllegalArgumentException("the weights in " + source + " do not fit the network "
                     + net.getClass().getSimpleName() + ": " + e.getMessage(), e);
