@@ -78,15 +78,14 @@ final class JobRunner {
      */
     private static Throwable unreadableFile(Throwable t) {
         Throwable readFailure = null;
-        Throwable reason = null;
-        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+        for (Throwable c = t; c != null && readFailure == null; c = c.getCause() == c ? null : c.getCause()) {
             String condition = c instanceof SparkThrowable ? ((SparkThrowable) c).getCondition() : null;
-            if (readFailure == null && condition != null && condition.startsWith("FAILED_READ_FILE")) {
+            if (condition != null && condition.startsWith("FAILED_READ_FILE")) {
                 readFailure = c;
-            } else if (readFailure != null) {
-                reason = c;
             }
         }
+        Throwable root = readFailure == null ? null : Inputs.rootCause(readFailure);
+        Throwable reason = root == readFailure ? null : root;
         if (readFailure == null || reason instanceof IOException) {
             return null;
         }

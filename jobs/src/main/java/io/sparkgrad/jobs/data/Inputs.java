@@ -134,13 +134,19 @@ public final class Inputs {
      * exception's kind where its message alone would not say it, rather than the job's own summary.
      */
     private static String reason(Throwable e) {
+        Throwable root = rootCause(e);
+        String line = firstLine(root);
+        return root == e || root instanceof org.apache.spark.SparkThrowable ? line
+                : line + " (" + root.getClass().getSimpleName() + ")";
+    }
+
+    /** The innermost cause of {@code e} ({@code e} itself when it has none). */
+    public static Throwable rootCause(Throwable e) {
         Throwable root = e;
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
-        String line = firstLine(root);
-        return root == e || root instanceof org.apache.spark.SparkThrowable ? line
-                : line + " (" + root.getClass().getSimpleName() + ")";
+        return root;
     }
 
     /** The first line of an exception's message (Spark's carry long plans and stack traces). */
